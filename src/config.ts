@@ -1,0 +1,74 @@
+// Configuration is read here, once, from an environment-like object. Nothing else reads process.env.
+import { LOG_LEVELS, type LogLevel } from './log.ts';
+
+export type DatabaseLocation = { kind: 'sqlite'; path: string };
+
+export type Config = {
+  webhookSecret: string | null;
+  database: DatabaseLocation;
+  logLevel: LogLevel;
+  port: number;
+  host: string;
+  maxBodyBytes: number;
+};
+
+export type ConfigResult = { ok: true; value: Config } | { ok: false; error: string };
+
+type Env = Record<string, string | undefined>;
+
+const SQLITE_FORMS = 'sqlite:///relative/path, sqlite:////absolute/path or sqlite:///:memory:';
+
+export function loadConfig(env: Env): ConfigResult {
+  const secret = env.WEBHOOK_SECRET ?? '';
+
+  const database = parseDatabaseUrl(env.DATABASE_URL ?? 'sqlite:///data/app.db');
+  if (database === null) {
+    return fail(`DATABASE_URL: unsupported value; accepted forms: ${SQLITE_FORMS}`);
+  }
+
+  const levelText = (env.LOG_LEVEL ?? 'INFO').trim().toUpperCase();
+  const logLevel = levelText === 'WARNING' ? 'WARN' : levelText;
+  if (!isLogLevel(logLevel)) {
+    return fail('LOG_LEVEL: unknown level; accepted: DEBUG, INFO, WARN (or WARNING), ERROR, case-insensitive');
+  }
+
+  const port = parseInteger(env.PORT ?? '8000', 0, 65535);
+  if (port === null) return fail('PORT: must be an integer from 0 to 65535');
+
+  const host = (env.HOST ?? '0.0.0.0').trim();
+  if (host === '') return fail('HOST: must be a non-empty address to listen on, e.g. 0.0.0.0 or 127.0.0.1');
+
+  const maxBodyBytes = parseInteger(env.MAX_BODY_BYTES ?? '1048576', 1, 64 * 1024 * 1024);
+  if (maxBodyBytes === null) return fail('MAX_BODY_BYTES: must be an integer from 1 to 67108864');
+
+  return {
+    ok: true,
+    value: { webhookSecret: secret === '' ? null : secret, database, logLevel, port, host, maxBodyBytes },
+  };
+}
+
+/**
+ * SQLAlchemy-style SQLite URLs: three slashes then a relative path, four slashes for an absolute
+ * path, or `:memory:`. Returns null for anything else, so the caller can name the accepted forms.
+ */
+export function parseDatabaseUrl(url: string): DatabaseLocation | null {
+  const prefix = 'sqlite:///';
+  if (!url.startsWith(prefix)) return null;
+  const path = url.slice(prefix.length);
+  if (path === '' || path.includes('\0') || path.includes('?')) return null;
+  return { kind: 'sqlite', path };
+}
+
+function parseInteger(text: string, min: number, max: number): number | null {
+  if (!/^\d{1,10}$/.test(text.trim())) return null;
+  const value = Number(text.trim());
+  return value >= min && value <= max ? value : null;
+}
+
+function isLogLevel(value: string): value is LogLevel {
+  return Object.hasOwn(LOG_LEVELS, value);
+}
+
+function fail(error: string): ConfigResult {
+  return { ok: false, error };
+}

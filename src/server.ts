@@ -1,0 +1,75 @@
+// The entry point: the only module that reads process.env, opens the database, listens and
+// handles signals. Everything else is wired in createApp.
+import { createServer } from 'node:http';
+import { createApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { openSqliteStore } from './sqlite-store.ts';
+import type { Store } from './store.ts';
+
+const SHUTDOWN_GRACE_MS = 5_000;
+
+const loaded = loadConfig(process.env);
+if (!loaded.ok) {
+  process.stderr.write(JSON.stringify({ ts: new Date().toISOString(), level: 'ERROR', msg: 'invalid configuration', error: loaded.error }) + '\n');
+  process.exit(2);
+}
+const config = loaded.value;
+const log = createLogger({ level: config.logLevel });
+
+if (config.webhookSecret === null) {
+  log.log('ERROR', { msg: 'WEBHOOK_SECRET is not set: /webhook answers 503 and /health/ready reports not ready' });
+}
+
+const store = openStoreOrExit();
+
+function openStoreOrExit(): Store {
+  try {
+    return openSqliteStore({ path: config.database.path });
+  } catch (error) {
+    // The message may name paths or SQL; the code and the variable are enough to act on.
+    const code = error instanceof Error && 'code' in error ? String(error.code) : undefined;
+    log.log('ERROR', { msg: 'cannot open the database named by DATABASE_URL', code });
+    process.exit(1);
+  }
+}
+
+const server = createServer(
+  {
+    // Bound what a client can make us hold: header bytes (slow or huge headers), the time to send
+    // headers and a whole request (slowloris). Idle keep-alive sockets outlive the common 60 s
+    // load-balancer idle timeout, so a proxy never reuses a socket we are just closing.
+    maxHeaderSize: 16 * 1024,
+    headersTimeout: 10_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 65_000,
+  },
+  createApp({ config, store, log }),
+);
+server.maxHeadersCount = 100;
+server.maxRequestsPerSocket = 10_000;
+
+server.listen(config.port, config.host, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  log.log('INFO', { msg: 'listening', host: config.host, port, database: config.database.kind });
+});
+
+let stopping = false;
+function shutdown(signal: string): void {
+  if (stopping) return;
+  stopping = true;
+  log.log('INFO', { msg: 'shutting down', signal });
+  // Stop accepting; in-flight requests finish; idle keep-alive sockets close now, busy ones after
+  // their response. A grace timer bounds the wait so a slow client cannot hold the exit hostage.
+  const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  force.unref();
+  server.close(async () => {
+    await store.close();
+    log.log('INFO', { msg: 'stopped' });
+    process.exit(0);
+  });
+  server.closeIdleConnections();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

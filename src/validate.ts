@@ -1,0 +1,122 @@
+// The hand-written validator for webhook payloads. It returns results and never throws; issues
+// follow FastAPI's shape ({ loc, msg, type }) because existing clients of this API parse them.
+
+export type ValidationIssue = { loc: (string | number)[]; msg: string; type: string };
+export type Validation<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
+
+export type InboundMessage = {
+  message_id: string;
+  from: string;
+  to: string;
+  ts: string;
+  text: string | null;
+};
+
+export const MAX_TEXT_CHARACTERS = 4096;
+const MSISDN = /^\+\d{1,15}$/;
+const MSISDN_PATTERN_TEXT = '^\\+\\d{1,15}$';
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+
+/** Parses the raw body text as JSON; a syntax error becomes a FastAPI-style `json_invalid` issue. */
+export function parseJson(text: string): Validation<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, issues: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] };
+  }
+}
+
+export function validateMessage(input: unknown): Validation<InboundMessage> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return {
+      ok: false,
+      issues: [{ loc: ['body'], msg: 'Input should be a valid dictionary or object', type: 'model_attributes_type' }],
+    };
+  }
+  const body = input as Record<string, unknown>;
+  const issues: ValidationIssue[] = [];
+  const field = (name: string) => (Object.hasOwn(body, name) ? body[name] : undefined);
+
+  const messageId = requiredString(field('message_id'), 'message_id', issues);
+  if (messageId !== null && messageId.length === 0) {
+    issues.push(issue('message_id', 'String should have at least 1 character', 'string_too_short'));
+  }
+  for (const name of ['from', 'to'] as const) {
+    const value = requiredString(field(name), name, issues);
+    if (value !== null && !MSISDN.test(value)) {
+      issues.push(issue(name, `String should match pattern '${MSISDN_PATTERN_TEXT}'`, 'string_pattern_mismatch'));
+    }
+  }
+  const ts = requiredString(field('ts'), 'ts', issues);
+  if (ts !== null && normalizeTimestamp(ts) === null) {
+    issues.push(
+      issue('ts', 'Value error, ts must be an ISO-8601 UTC timestamp ending in Z, e.g. 2025-01-15T10:00:00Z', 'value_error'),
+    );
+  }
+  const text = field('text');
+  if (text !== undefined && text !== null) {
+    if (typeof text !== 'string') {
+      issues.push(issue('text', 'Input should be a valid string', 'string_type'));
+    } else if (countCharacters(text) > MAX_TEXT_CHARACTERS) {
+      issues.push(issue('text', `String should have at most ${MAX_TEXT_CHARACTERS} characters`, 'string_too_long'));
+    }
+  }
+
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    value: {
+      message_id: messageId as string,
+      from: field('from') as string,
+      to: field('to') as string,
+      ts: ts as string,
+      text: typeof text === 'string' ? text : null,
+    },
+  };
+}
+
+/**
+ * Checks an ISO-8601 UTC timestamp (`Z` suffix, optional fraction of up to 9 digits) names a real
+ * instant, and returns a key that sorts as that instant does: seconds padded to nine fractional
+ * digits, so `10:00:00.5Z` sorts after `10:00:00Z`, which plain text comparison gets wrong.
+ */
+export function normalizeTimestamp(text: string): string | null {
+  const match = TIMESTAMP.exec(text);
+  if (match === null) return null;
+  const [, year, month, day, hour, minute, second, fraction = ''] = match;
+  const y = Number(year), mo = Number(month), d = Number(day);
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return null;
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return null;
+  return `${year}-${month}-${day}T${hour}:${minute}:${second}.${fraction.padEnd(9, '0')}Z`;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+}
+
+/** Length in Unicode code points, as Python counts it: an emoji is one character, not two. */
+function countCharacters(text: string): number {
+  if (text.length <= MAX_TEXT_CHARACTERS) return text.length;
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+function requiredString(value: unknown, name: string, issues: ValidationIssue[]): string | null {
+  if (value === undefined) {
+    issues.push(issue(name, 'Field required', 'missing'));
+    return null;
+  }
+  if (typeof value !== 'string') {
+    issues.push(issue(name, 'Input should be a valid string', 'string_type'));
+    return null;
+  }
+  return value;
+}
+
+function issue(name: string, msg: string, type: string): ValidationIssue {
+  return { loc: ['body', name], msg, type };
+}

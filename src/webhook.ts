@@ -1,0 +1,40 @@
+// POST /webhook. The order of checks is the security contract: refuse what we will not read
+// (unconfigured, oversized, wrong media type), read the raw bytes within the budget, verify the
+// signature over exactly those bytes, and only then parse, validate and store.
+import type { AppDeps, Handler, RequestContext } from './app.ts';
+import { assertDeclaredLength, assertJsonContentType, readBody } from './body.ts';
+import { HttpError } from './http-error.ts';
+import type { Route } from './router.ts';
+import { verifyWebhook } from './signature.ts';
+import { parseJson, validateMessage } from './validate.ts';
+
+export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
+  async function receive(ctx: RequestContext) {
+    const { req, logFields } = ctx;
+    logFields.dup = false;
+    try {
+      // Fail closed: without a secret nothing can be verified, so nothing is accepted.
+      if (config.webhookSecret === null) throw new HttpError('not_configured');
+      assertDeclaredLength(req, config.maxBodyBytes);
+      assertJsonContentType(req);
+      const rawBody = await readBody(req, config.maxBodyBytes);
+      if (!verifyWebhook(req.headers, rawBody, config.webhookSecret)) throw new HttpError('invalid_signature');
+
+      const parsed = parseJson(rawBody.toString('utf8'));
+      if (!parsed.ok) throw new HttpError('validation_error', { issues: parsed.issues });
+      const validated = validateMessage(parsed.value);
+      if (!validated.ok) throw new HttpError('validation_error', { issues: validated.issues });
+
+      logFields.message_id = validated.value.message_id;
+      const outcome = await store.insert(validated.value);
+      logFields.dup = outcome === 'duplicate';
+      logFields.result = outcome;
+      return { status: 200, body: { status: 'ok' } };
+    } catch (error) {
+      if (error instanceof HttpError) logFields.result = error.code;
+      throw error;
+    }
+  }
+
+  return [{ method: 'POST', path: '/webhook', handler: receive }];
+}

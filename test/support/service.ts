@@ -1,0 +1,114 @@
+// Black-box test support: runs the real entry point (node src/server.ts) as a child process on
+// 127.0.0.1, port 0, with a fresh SQLite file in a temp dir, and talks to it over HTTP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { TestContext } from 'node:test';
+import { signBody } from '../../src/signature.ts';
+
+export const SECRET = 'test-secret-0123456789abcdef';
+const ENTRY = new URL('../../src/server.ts', import.meta.url).pathname;
+
+export type Service = {
+  url: string;
+  dbPath: string;
+  dir: string;
+  /** Every stdout line so far, parsed as JSON. */
+  logs: Record<string, unknown>[];
+  stderr: () => string;
+  child: ChildProcess;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>;
+};
+
+export type StartOptions = { env?: Record<string, string | undefined>; dir?: string };
+
+export async function startService(t: TestContext, options: StartOptions = {}): Promise<Service> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'webhook-test-'));
+  if (options.dir === undefined) t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = join(dir, 'app.db');
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    WEBHOOK_SECRET: SECRET,
+    DATABASE_URL: `sqlite:///${dbPath}`,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'INFO',
+    ...options.env,
+  };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+
+  const child = spawn(process.execPath, [ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: Record<string, unknown>[] = [];
+  let stderr = '';
+  let pending = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        logs.push(entry);
+        if (entry.msg === 'listening') resolve(entry.port as number);
+      }
+    });
+    void exited.then((code) => reject(new Error(`service exited (${code}) before listening: ${stderr}`)));
+  });
+
+  return { url: `http://127.0.0.1:${port}`, dbPath, dir, logs, stderr: () => stderr, child, exited };
+}
+
+/** Spawns the entry point and waits for it to exit, for configuration errors that stop startup. */
+export async function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+  return { code, stdout, stderr };
+}
+
+export type Message = { message_id: string; from: string; to: string; ts: string; text?: string | null };
+
+export function message(id: string, overrides: Partial<Message> = {}): Message {
+  return { message_id: id, from: '+919876543210', to: '+14155550100', ts: '2025-01-15T10:00:00Z', text: 'hello', ...overrides };
+}
+
+export type PostOptions = { secret?: string; signature?: string | null; headers?: Record<string, string> };
+
+/** POSTs a body to /webhook signed over its exact bytes (unless a signature is given or null). */
+export async function postWebhook(service: Service, body: unknown, options: PostOptions = {}) {
+  const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
+  const signature = options.signature === undefined ? signBody(options.secret ?? SECRET, raw) : options.signature;
+  if (signature !== null) headers['X-Signature'] = signature;
+  const response = await fetch(`${service.url}/webhook`, { method: 'POST', headers, body: raw });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+}
+
+export type StoredRow = { message_id: string; from_msisdn: string; to_msisdn: string; ts: string; text: string | null; created_at: string };
+
+/** Reads the stored rows straight from the service's database file (WAL allows a second reader). */
+export function storedRows(dbPath: string): StoredRow[] {
+  const db = new DatabaseSync(dbPath, { readOnly: true });
+  try {
+    return db.prepare('SELECT * FROM messages ORDER BY message_id').all() as StoredRow[];
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { test } from 'node:test';
+import { signBody } from '../src/signature.ts';
+import { message, postWebhook, SECRET, startService, storedRows, type Service } from './support/service.ts';
+
+test('POST /webhook', async (t) => {
+  const service = await startService(t);
+  const ids = (): string[] => storedRows(service.dbPath).map((row) => row.message_id);
+
+  await t.test('stores a valid signed message and answers 200 {"status":"ok"}', async () => {
+    const sent = message('valid-1', { text: 'hi there' });
+    const reply = await postWebhook(service, sent);
+    assert.equal(reply.status, 200);
+    assert.deepEqual(reply.body, { status: 'ok' });
+    const row = storedRows(service.dbPath).find((r) => r.message_id === 'valid-1');
+    assert.ok(row);
+    assert.deepEqual(
+      { from: row.from_msisdn, to: row.to_msisdn, ts: row.ts, text: row.text },
+      { from: sent.from, to: sent.to, ts: sent.ts, text: sent.text },
+    );
+    assert.match(row.created_at, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
+  await t.test('acknowledges a duplicate with 200 and changes nothing', async () => {
+    assert.equal((await postWebhook(service, message('dup-1', { text: 'first' }))).status, 200);
+    const before = storedRows(service.dbPath).find((r) => r.message_id === 'dup-1');
+    const again = await postWebhook(service, message('dup-1', { text: 'second', from: '+111' }));
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.body, { status: 'ok' });
+    const rows = storedRows(service.dbPath).filter((r) => r.message_id === 'dup-1');
+    assert.equal(rows.length, 1);
+    assert.deepEqual(rows[0], before);
+  });
+
+  await t.test('stores 50 concurrent duplicates of one id exactly once', async () => {
+    const replies = await Promise.all(Array.from({ length: 50 }, () => postWebhook(service, message('concurrent-1'))));
+    assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([200]));
+    assert.equal(ids().filter((id) => id === 'concurrent-1').length, 1);
+  });
+
+  await t.test('stores a null or absent text as null', async () => {
+    assert.equal((await postWebhook(service, message('null-text', { text: null }))).status, 200);
+    const { text: _omitted, ...withoutText } = message('absent-text');
+    assert.equal((await postWebhook(service, withoutText)).status, 200);
+    const rows = storedRows(service.dbPath).filter((r) => r.message_id.endsWith('-text'));
+    assert.deepEqual(rows.map((r) => r.text), [null, null]);
+  });
+
+  await t.test('round-trips non-ASCII and emoji text signed over the raw bytes', async () => {
+    const text = 'नमस्ते 👋🏽 — ünïcödé 中文 \u0000 "quoted"';
+    assert.equal((await postWebhook(service, message('unicode-1', { text }))).status, 200);
+    assert.equal(storedRows(service.dbPath).find((r) => r.message_id === 'unicode-1')?.text, text);
+  });
+
+  await t.test('ignores unknown keys', async () => {
+    assert.equal((await postWebhook(service, { ...message('extra-keys'), channel: 'whatsapp' })).status, 200);
+    assert.ok(ids().includes('extra-keys'));
+  });
+
+  await t.test('accepts application/json with a charset parameter', async () => {
+    const reply = await postWebhook(service, message('charset-1'), { headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+    assert.equal(reply.status, 200);
+    assert.ok(ids().includes('charset-1'));
+  });
+
+  const badSignatures: [string, (raw: string) => string | null][] = [
+    ['a missing signature', () => null],
+    ['an empty signature', () => ''],
+    ['a garbage signature', () => 'not-a-signature'],
+    ['a signature of the wrong length', (raw) => signBody(SECRET, raw).slice(0, 62)],
+    ['a signature with non-hex characters', (raw) => 'zz' + signBody(SECRET, raw).slice(2)],
+    ['a signature made with another secret', (raw) => signBody('another-secret', raw)],
+    ['a signature of another body', () => signBody(SECRET, JSON.stringify(message('other')))],
+    ['a signature with one byte changed', (raw) => flipFirstHexDigit(signBody(SECRET, raw))],
+  ];
+  for (const [name, makeSignature] of badSignatures) {
+    await t.test(`rejects ${name} with 401 and stores nothing`, async () => {
+      const id = `badsig-${name.replaceAll(' ', '-')}`;
+      const raw = JSON.stringify(message(id));
+      const reply = await postWebhook(service, raw, { signature: makeSignature(raw) });
+      assert.equal(reply.status, 401);
+      assert.deepEqual(reply.body, { detail: 'invalid signature' });
+      assert.ok(!ids().includes(id));
+    });
+  }
+
+  await t.test('checks the signature before the body: an invalid unsigned body is 401, not 422', async () => {
+    const reply = await postWebhook(service, '{"message_id": 5', { signature: null });
+    assert.equal(reply.status, 401);
+    assert.deepEqual(reply.body, { detail: 'invalid signature' });
+  });
+
+  await t.test('answers malformed JSON with a FastAPI-style 422', async () => {
+    const reply = await postWebhook(service, '{"message_id": "x",');
+    assert.equal(reply.status, 422);
+    assert.deepEqual(reply.body, { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
+  });
+
+  await t.test('answers a JSON array body with 422 on loc ["body"]', async () => {
+    const reply = await postWebhook(service, '[]');
+    assert.equal(reply.status, 422);
+    assert.deepEqual(reply.body.detail[0].loc, ['body']);
+  });
+
+  await t.test('lists one 422 issue per problem, each with loc, msg and type', async () => {
+    const reply = await postWebhook(service, { from: 'abc', to: 5, ts: 'yesterday' });
+    assert.equal(reply.status, 422);
+    const byField = Object.fromEntries(reply.body.detail.map((d: any) => [d.loc[1], d.type]));
+    assert.deepEqual(byField, { message_id: 'missing', from: 'string_pattern_mismatch', to: 'string_type', ts: 'value_error' });
+    for (const issue of reply.body.detail) {
+      assert.equal(issue.loc[0], 'body');
+      assert.equal(typeof issue.msg, 'string');
+    }
+  });
+
+  const boundaries: [string, Record<string, unknown>, number, string?][] = [
+    ['text of exactly 4096 characters', { text: 'x'.repeat(4096) }, 200],
+    ['text of 4096 emoji (4096 characters, 8192 UTF-16 units)', { text: '😀'.repeat(4096) }, 200],
+    ['text of 4097 characters', { text: 'x'.repeat(4097) }, 422, 'text'],
+    ['a number as text', { text: 42 }, 422, 'text'],
+    ['an empty message_id', { message_id: '' }, 422, 'message_id'],
+    ['a numeric message_id', { message_id: 7 }, 422, 'message_id'],
+    ['from of "+" alone', { from: '+' }, 422, 'from'],
+    ['from without "+"', { from: '919876543210' }, 422, 'from'],
+    ['from with letters', { from: '+91987abc' }, 422, 'from'],
+    ['to with letters', { to: '+1415555O100' }, 422, 'to'],
+    ['from with 15 digits', { from: '+123456789012345' }, 200],
+    ['from with 16 digits', { from: '+1234567890123456' }, 422, 'from'],
+    ['ts without Z', { ts: '2025-01-15T10:00:00' }, 422, 'ts'],
+    ['ts with an offset instead of Z', { ts: '2025-01-15T10:00:00+00:00' }, 422, 'ts'],
+    ['ts on 2025-02-30', { ts: '2025-02-30T00:00:00Z' }, 422, 'ts'],
+    ['ts at hour 24', { ts: '2025-01-15T24:00:00Z' }, 422, 'ts'],
+    ['ts on a leap day', { ts: '2024-02-29T23:59:59Z' }, 200],
+    ['ts on 29 February of a common year', { ts: '2025-02-29T00:00:00Z' }, 422, 'ts'],
+    ['ts with fractional seconds', { ts: '2025-01-15T10:00:00.123456Z' }, 200],
+    ['ts as a date only', { ts: '2025-01-15' }, 422, 'ts'],
+  ];
+  for (const [index, [name, overrides, expected, field]] of boundaries.entries()) {
+    await t.test(`answers ${expected} for ${name}`, async () => {
+      const id = `boundary-${index}`;
+      const reply = await postWebhook(service, { ...message(id), ...overrides });
+      assert.equal(reply.status, expected);
+      if (field !== undefined) {
+        assert.deepEqual(reply.body.detail.map((d: any) => d.loc), [['body', field]]);
+      }
+      const stored = ids().includes(typeof overrides.message_id === 'string' ? overrides.message_id : id);
+      assert.equal(stored, expected === 200);
+    });
+  }
+
+  await t.test('refuses a body over MAX_BODY_BYTES declared in Content-Length with 413', async () => {
+    const raw = JSON.stringify(message('too-big-declared', { text: 'x'.repeat(4000) })) + ' '.repeat(1_100_000);
+    const reply = await rawPost(service, raw, { 'Content-Length': String(Buffer.byteLength(raw)) });
+    assert.equal(reply.status, 413);
+    assert.deepEqual(JSON.parse(reply.body), { detail: 'payload too large' });
+    assert.ok(!ids().includes('too-big-declared'));
+  });
+
+  await t.test('refuses a chunked body that grows past MAX_BODY_BYTES with 413', async () => {
+    const raw = JSON.stringify(message('too-big-chunked')) + ' '.repeat(1_100_000);
+    const reply = await rawPost(service, raw, { 'Transfer-Encoding': 'chunked' });
+    assert.equal(reply.status, 413);
+    assert.ok(!ids().includes('too-big-chunked'));
+  });
+
+  await t.test('refuses a present non-JSON Content-Type with 415', async () => {
+    const reply = await postWebhook(service, message('wrong-type'), { headers: { 'Content-Type': 'text/plain' } });
+    assert.equal(reply.status, 415);
+    assert.equal(typeof reply.body.detail, 'string');
+    assert.ok(!ids().includes('wrong-type'));
+  });
+
+  await t.test('accepts a request without Content-Type', async () => {
+    const raw = JSON.stringify(message('no-type'));
+    const reply = await rawPost(service, raw, { 'Content-Length': String(Buffer.byteLength(raw)), 'X-Signature': signBody(SECRET, raw) });
+    assert.equal(reply.status, 200);
+    assert.ok(ids().includes('no-type'));
+  });
+});
+
+function flipFirstHexDigit(hex: string): string {
+  return (hex[0] === '0' ? '1' : '0') + hex.slice(1);
+}
+
+/** A POST through node:http, so the test controls framing (Content-Length or chunked). */
+function rawPost(service: Service, raw: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${service.url}/webhook`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    // The server may answer 413 and close before it has read everything; that is the point.
+    req.on('error', (error) => reject(error));
+    const data = Buffer.from(raw);
+    const chunkSize = 64 * 1024;
+    for (let offset = 0; offset < data.length; offset += chunkSize) req.write(data.subarray(offset, offset + chunkSize));
+    req.end();
+  });
+}

@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { prepareMessageWriter } from './message-writer.ts';
 import { migrate } from './migrations.ts';
 import type { InsertResult, Store } from './store.ts';
 import type { InboundMessage } from './validate.ts';
@@ -21,21 +22,14 @@ export function openSqliteDatabase(path: string): DatabaseSync {
 
 export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOptions): Store {
   const db = openSqliteDatabase(path);
-  // ON CONFLICT DO NOTHING makes the primary key the single arbiter of "exactly once": concurrent
-  // duplicates cannot both insert, and `changes` tells the caller which one won.
-  const insertMessage = db.prepare(
-    `INSERT INTO messages (message_id, from_msisdn, to_msisdn, ts, text, created_at)
-     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
-  );
+  const writeMessage = prepareMessageWriter(db);
   const pingQuery = db.prepare('SELECT 1 AS ok');
   let open = true;
 
   return {
     async insert(message: InboundMessage): Promise<InsertResult> {
-      const { changes } = insertMessage.run(
-        message.message_id, message.from, message.to, message.ts, message.text, now().toISOString(),
-      );
-      return Number(changes) === 1 ? 'created' : 'duplicate';
+      // Autocommit: one transaction and one fsync per message. Durable before the promise resolves.
+      return writeMessage(message, now().toISOString());
     },
     async ping() {
       if (!open) return false;

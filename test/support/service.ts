@@ -92,7 +92,7 @@ export function message(id: string, overrides: Partial<Message> = {}): Message {
 export type PostOptions = { secret?: string; signature?: string | null; headers?: Record<string, string> };
 
 /** POSTs a body to /webhook signed over its exact bytes (unless a signature is given or null). */
-export async function postWebhook(service: Service, body: unknown, options: PostOptions = {}) {
+export async function postWebhook(service: Pick<Service, "url">, body: unknown, options: PostOptions = {}) {
   const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
   const signature = options.signature === undefined ? signBody(options.secret ?? SECRET, raw) : options.signature;

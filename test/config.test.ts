@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig, parseDatabaseUrl } from '../src/config.ts';
+import { runToExit } from './support/service.ts';
+
+test('loadConfig applies the documented defaults', () => {
+  const result = loadConfig({});
+  assert.ok(result.ok);
+  assert.deepEqual(result.value, {
+    webhookSecret: null,
+    database: { kind: 'sqlite', path: 'data/app.db' },
+    logLevel: 'INFO',
+    port: 8000,
+    host: '0.0.0.0',
+    maxBodyBytes: 1048576,
+  });
+});
+
+test('loadConfig treats an empty WEBHOOK_SECRET as unset', () => {
+  const result = loadConfig({ WEBHOOK_SECRET: '' });
+  assert.ok(result.ok);
+  assert.equal(result.value.webhookSecret, null);
+});
+
+test('loadConfig accepts log levels case-insensitively, WARNING as WARN', () => {
+  for (const [given, expected] of [['debug', 'DEBUG'], ['Info', 'INFO'], ['warning', 'WARN'], ['WARN', 'WARN'], ['error', 'ERROR']]) {
+    const result = loadConfig({ LOG_LEVEL: given });
+    assert.ok(result.ok, given);
+    assert.equal(result.value.logLevel, expected);
+  }
+});
+
+test('parseDatabaseUrl reads relative, absolute and in-memory SQLite URLs', () => {
+  assert.deepEqual(parseDatabaseUrl('sqlite:///data/app.db'), { kind: 'sqlite', path: 'data/app.db' });
+  assert.deepEqual(parseDatabaseUrl('sqlite:////var/lib/app.db'), { kind: 'sqlite', path: '/var/lib/app.db' });
+  assert.deepEqual(parseDatabaseUrl('sqlite:///:memory:'), { kind: 'sqlite', path: ':memory:' });
+});
+
+test('parseDatabaseUrl rejects other schemes and empty paths', () => {
+  for (const url of ['postgres://u@h/db', 'sqlite://relative.db', 'sqlite:///', 'mysql:///x', 'app.db', 'sqlite:///x.db?mode=ro']) {
+    assert.equal(parseDatabaseUrl(url), null, url);
+  }
+});
+
+const invalid: [string, Record<string, string>, RegExp][] = [
+  ['PORT', { PORT: '70000' }, /PORT: must be an integer from 0 to 65535/],
+  ['PORT', { PORT: 'eighty' }, /PORT/],
+  ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL: .*DEBUG, INFO, WARN .*ERROR/],
+  ['DATABASE_URL', { DATABASE_URL: 'postgres://db/app' }, /DATABASE_URL: .*sqlite:\/\/\/relative\/path/],
+  ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '0' }, /MAX_BODY_BYTES/],
+];
+for (const [variable, env, message] of invalid) {
+  test(`startup stops with a non-zero exit and one line naming ${variable} for ${JSON.stringify(env)}`, async () => {
+    const { code, stdout, stderr } = await runToExit({ WEBHOOK_SECRET: 's', HOST: '127.0.0.1', ...env });
+    assert.notEqual(code, 0);
+    assert.equal(stdout, '');
+    const lines = stderr.trim().split('\n');
+    assert.equal(lines.length, 1);
+    const entry = JSON.parse(lines[0] as string);
+    assert.equal(entry.level, 'ERROR');
+    assert.match(entry.error, message);
+  });
+}

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { test } from 'node:test';
+import { signBody } from '../src/signature.ts';
+import { message, postWebhook, SECRET, startService, storedRows, type Service } from './support/service.ts';
+
+test('GET /health/live answers 200 {"status":"live"}', async (t) => {
+  const service = await startService(t);
+  const response = await fetch(`${service.url}/health/live`);
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { status: 'live' });
+});
+
+test('GET /health/ready answers 200 {"status":"ready"} with a secret and a database', async (t) => {
+  const service = await startService(t);
+  const response = await fetch(`${service.url}/health/ready`);
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { status: 'ready' });
+});
+
+test('without WEBHOOK_SECRET the service starts, fails closed and is not ready', async (t) => {
+  const service = await startService(t, { env: { WEBHOOK_SECRET: '' } });
+  assert.ok(service.logs.some((line) => line.level === 'ERROR' && String(line.msg).includes('WEBHOOK_SECRET')));
+
+  const reply = await postWebhook(service, message('unconfigured-1'), { secret: '' });
+  assert.equal(reply.status, 503);
+  assert.deepEqual(reply.body, { detail: 'webhook secret not configured' });
+  assert.deepEqual(storedRows(service.dbPath), []);
+
+  const ready = await fetch(`${service.url}/health/ready`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(await ready.json(), { status: 'not_ready', checks: { webhook_secret: 'missing', database: 'ok' } });
+  assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
+});
+
+test('an unknown path answers 404 {"detail":"not found"} in JSON', async (t) => {
+  const service = await startService(t);
+  for (const path of ['/', '/nope', '/webhook/', '/health', '/WEBHOOK']) {
+    const response = await fetch(`${service.url}${path}`);
+    assert.equal(response.status, 404, path);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(await response.json(), { detail: 'not found' });
+  }
+});
+
+test('a wrong method on a known path answers 405 with Allow', async (t) => {
+  const service = await startService(t);
+  const cases: [string, string, string][] = [
+    ['GET', '/webhook', 'POST'],
+    ['PUT', '/webhook', 'POST'],
+    ['POST', '/health/live', 'GET, HEAD'],
+    ['DELETE', '/health/ready', 'GET, HEAD'],
+  ];
+  for (const [method, path, allow] of cases) {
+    const response = await fetch(`${service.url}${path}`, { method });
+    assert.equal(response.status, 405, `${method} ${path}`);
+    assert.equal(response.headers.get('allow'), allow);
+    assert.deepEqual(await response.json(), { detail: 'method not allowed' });
+  }
+});
+
+test('a message acknowledged before kill -9 is stored after a restart on the same file', async (t) => {
+  const first = await startService(t);
+  const ids = Array.from({ length: 20 }, (_, i) => `crash-${i}`);
+  for (const id of ids) assert.equal((await postWebhook(first, message(id))).status, 200);
+  first.child.kill('SIGKILL');
+  assert.equal(await first.exited, 'SIGKILL');
+
+  const second = await startService(t, { dir: first.dir });
+  assert.deepEqual(storedRows(second.dbPath).map((row) => row.message_id).sort(), [...ids].sort());
+  assert.equal((await postWebhook(second, message('crash-0'))).status, 200);
+  assert.equal(storedRows(second.dbPath).length, ids.length);
+});
+
+test('SIGTERM lets in-flight requests finish, then exits 0 with the database closed', async (t) => {
+  const service = await startService(t);
+  // Start three requests and send only half of each body, so they are in flight for certain.
+  const inFlight = ['term-1', 'term-2', 'term-3'].map((id) => startSlowPost(service, JSON.stringify(message(id))));
+  await Promise.all(inFlight.map((post) => post.headersSent));
+  service.child.kill('SIGTERM');
+  await waitForLog(service, 'shutting down');
+  for (const post of inFlight) post.finish();
+
+  const replies = await Promise.all(inFlight.map((post) => post.reply));
+  assert.deepEqual(replies.map((reply) => reply.status), [200, 200, 200]);
+  assert.equal(await service.exited, 0);
+  assert.ok(service.logs.some((line) => line.msg === 'stopped'));
+  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['term-1', 'term-2', 'term-3']);
+});
+
+test('SIGINT also stops the service with exit code 0', async (t) => {
+  const service = await startService(t);
+  service.child.kill('SIGINT');
+  assert.equal(await service.exited, 0);
+});
+
+function startSlowPost(service: Service, raw: string) {
+  const data = Buffer.from(raw);
+  const half = Math.floor(data.length / 2);
+  const req = request(`${service.url}/webhook`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Content-Length': data.length, 'X-Signature': signBody(SECRET, data) },
+  });
+  const reply = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+  req.flushHeaders();
+  const headersSent = new Promise<void>((resolve) => req.write(data.subarray(0, half), () => resolve()));
+  return { headersSent, reply, finish: () => req.end(data.subarray(half)) };
+}
+
+async function waitForLog(service: Service, msg: string): Promise<void> {
+  while (!service.logs.some((line) => line.msg === msg)) await new Promise((resolve) => setTimeout(resolve, 10));
+}

@@ -21,10 +21,15 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   assertDeclaredLength(req, maxBytes);
   const chunks: Buffer[] = [];
   let received = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > maxBytes) throw new HttpError('payload_too_large');
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      if (received > maxBytes) throw new HttpError('payload_too_large');
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // A client that aborts mid-body is a client problem, not a server fault worth a 500.
+    throw error instanceof HttpError ? error : new HttpError('body_incomplete');
   }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
 }

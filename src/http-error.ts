@@ -7,7 +7,7 @@ export const ERRORS = {
   invalid_signature: { status: 401, detail: 'invalid signature' },
   payload_too_large: { status: 413, detail: 'payload too large' },
   unsupported_media_type: { status: 415, detail: 'content type must be application/json' },
-  bad_request: { status: 400, detail: 'bad request' },
+  body_incomplete: { status: 400, detail: 'request body incomplete' },
   validation_error: { status: 422, detail: 'validation error' },
   not_configured: { status: 503, detail: 'webhook secret not configured' },
   unavailable: { status: 503, detail: 'service unavailable, retry later' },

@@ -60,9 +60,12 @@ function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
   log.log('INFO', { msg: 'shutting down', signal });
-  // Stop accepting; in-flight requests finish; idle keep-alive sockets close now, busy ones after
-  // their response. A grace timer bounds the wait so a slow client cannot hold the exit hostage.
+  // Stop accepting; in-flight requests finish; keep-alive sockets close as soon as they are idle
+  // (checked every 100 ms, since a busy one becomes idle after its response). A grace timer bounds
+  // the wait so a slow client cannot hold the exit hostage.
+  const reapIdle = setInterval(() => server.closeIdleConnections(), 100);
   const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  reapIdle.unref();
   force.unref();
   server.close(async () => {
     await store.close();

@@ -72,9 +72,15 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
   return { url: `http://127.0.0.1:${port}`, dbPath, dir, logs, stderr: () => stderr, child, exited };
 }
 
-/** Spawns the entry point and waits for it to exit, for configuration errors that stop startup. */
-export async function runToExit(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns an entry point (the server by default) and waits for it to exit: for configuration errors
+ * that stop startup, and for one-shot scripts such as the healthcheck.
+ */
+export async function runToExit(
+  env: Record<string, string>,
+  entry: string = ENTRY,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

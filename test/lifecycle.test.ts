@@ -97,9 +97,16 @@ test('SIGINT also stops the service with exit code 0', async (t) => {
 function startSlowPost(service: Service, raw: string) {
   const data = Buffer.from(raw);
   const half = Math.floor(data.length / 2);
+  // Expect: 100-continue makes the server confirm it has parsed the headers: from the moment the
+  // client sees "100 Continue", the request is in flight on the server, not just in a socket buffer.
   const req = request(`${service.url}/webhook`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'Content-Length': data.length, 'X-Signature': signBody(SECRET, data) },
+    headers: {
+      'Content-Type': 'application/json',
+      'Content-Length': data.length,
+      'X-Signature': signBody(SECRET, data),
+      Expect: '100-continue',
+    },
   });
   const reply = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on('response', (res) => {
@@ -110,7 +117,9 @@ function startSlowPost(service: Service, raw: string) {
     req.on('error', reject);
   });
   req.flushHeaders();
-  const headersSent = new Promise<void>((resolve) => req.write(data.subarray(0, half), () => resolve()));
+  const headersSent = new Promise<void>((resolve) => {
+    req.on('continue', () => req.write(data.subarray(0, half), () => resolve()));
+  });
   return { headersSent, reply, finish: () => req.end(data.subarray(half)) };
 }
 

@@ -1,17 +1,25 @@
 // The one wiring point: createApp returns a plain (req, res) handler. Every request passes through
-// handleRequest, which owns the request id, timing, the single log line and turning errors into
-// responses, so no route can forget any of them.
+// handleRequest, which owns the request id, timing, the single log line, the request metrics and
+// turning errors into responses, so no route can forget any of them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config.ts';
 import { HttpError } from './http-error.ts';
 import type { LogFields, Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { createRequestMetrics, UNMATCHED_PATH } from './request-metrics.ts';
 import { createRouter, type Route } from './router.ts';
 import type { Store } from './store.ts';
+import { registerStoreMetrics } from './store-metrics.ts';
 import { healthRoutes } from './health.ts';
-import { webhookRoutes } from './webhook.ts';
+import { metricsRoutes } from './metrics-endpoint.ts';
+import { WEBHOOK_PATH, webhookRoutes } from './webhook.ts';
 
-export type Reply = { status: number; body: unknown; headers?: Record<string, string> };
+export type Reply = { status: number; headers?: Record<string, string> } & (
+  | { body: unknown }
+  /** A non-JSON answer, sent as is (the metrics exposition). */
+  | { text: string; contentType: string }
+);
 
 export type RequestContext = {
   req: IncomingMessage;
@@ -23,7 +31,7 @@ export type RequestContext = {
 
 export type Handler = (ctx: RequestContext) => Promise<Reply>;
 
-export type AppDeps = { config: Config; store: Store; log: Logger };
+export type AppDeps = { config: Config; store: Store; log: Logger; metrics: Metrics };
 
 export type RouteFactory = (deps: AppDeps) => Route<Handler>[];
 
@@ -31,43 +39,64 @@ export type RouteFactory = (deps: AppDeps) => Route<Handler>[];
 // could smuggle separators or control characters into logs and headers.
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const MAX_LOGGED_PATH = 256;
+const ORIGIN = 'http://service.invalid';
 
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const route = createRouter<Handler>([...healthRoutes(deps), ...webhookRoutes(deps)]);
+  const route = createRouter<Handler>([...healthRoutes(deps), ...webhookRoutes(deps), ...metricsRoutes(deps)]);
   const { log } = deps;
+  const recordRequest = createRequestMetrics(deps.metrics);
+  registerStoreMetrics(deps.metrics, deps.store);
 
   return (req, res) => {
-    void handleRequest(req, res);
+    handleRequest(req, res).catch((error: unknown) => {
+      // Last resort, so that a failure while answering cannot take the process down with it.
+      log.log('ERROR', { msg: 'request failed while answering', error: error instanceof Error ? error.name : typeof error });
+      res.destroy();
+    });
   };
 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
-    // The URL base is fixed: the Host header is client input and plays no part in routing.
-    const url = new URL(req.url ?? '/', 'http://service.invalid');
+    const url = requestUrl(req.url);
     const ctx: RequestContext = { req, url, requestId, logFields: {} };
+    const method = req.method ?? 'GET';
+    // Metrics are labelled by route pattern, never by the raw path, so their cardinality is bounded.
+    let routePath = UNMATCHED_PATH;
 
     let reply: Reply;
     try {
-      const match = route(req.method ?? 'GET', url.pathname);
+      const match = route(method, url.pathname);
       if (match.kind === 'not_found') throw new HttpError('not_found');
       if (match.kind === 'method_not_allowed') {
+        routePath = match.path;
         throw new HttpError('method_not_allowed', { headers: { Allow: match.allow.join(', ') } });
       }
+      routePath = match.route.path;
       reply = await match.route.handler(ctx);
     } catch (error) {
       reply = errorReply(error, ctx);
     }
 
     send(req, res, requestId, reply);
-    const status = reply.status;
+    const latencyMs = performance.now() - started;
+    const { status } = reply;
+    const result = ctx.logFields.result;
+    recordRequest({
+      method,
+      path: routePath,
+      status,
+      latencyMs,
+      webhookResult: routePath === WEBHOOK_PATH && method === 'POST' ? String(result ?? 'error') : undefined,
+    });
+    // The path is logged without its query string: query values may carry personal data.
     log.log(status >= 500 ? 'ERROR' : 'INFO', {
       request_id: requestId,
-      method: req.method,
+      method,
       path: url.pathname.slice(0, MAX_LOGGED_PATH),
       status,
-      latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+      latency_ms: Math.round(latencyMs * 1000) / 1000,
       ...ctx.logFields,
     });
   }
@@ -76,14 +105,22 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     if (error instanceof HttpError) {
       return { status: error.status, body: { detail: error.detail }, headers: { ...error.headers } };
     }
-    // Unexpected: log what kind of failure it was, never its message (it may hold SQL, paths or
-    // data), and answer a generic 500.
-    const kind = error instanceof Error ? error.name : typeof error;
-    const code = error instanceof Error && 'code' in error ? String(error.code) : undefined;
-    log.log('ERROR', { request_id: ctx.requestId, msg: 'unhandled error', error: kind, code });
+    // Unexpected: the request's log line says what kind of failure it was, never its message (it
+    // may hold SQL, paths or data), and the client gets a generic 500.
+    ctx.logFields.error = error instanceof Error ? error.name : typeof error;
+    if (error instanceof Error && 'code' in error) ctx.logFields.code = String(error.code);
     ctx.logFields.result ??= 'error';
     return { status: 500, body: { detail: 'internal error' } };
   }
+}
+
+/**
+ * Only the path and query of the request target matter, and the Host header is client input that
+ * plays no part in routing. The target is appended to a fixed origin as a path, so no target (an
+ * absolute URL, `//`, `*`) can throw or choose another host.
+ */
+function requestUrl(target = '/'): URL {
+  return new URL(target.startsWith('/') ? `${ORIGIN}${target}` : `${ORIGIN}/${target}`);
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -96,9 +133,9 @@ function send(req: IncomingMessage, res: ServerResponse, requestId: string, repl
     res.destroy();
     return;
   }
-  const payload = JSON.stringify(reply.body);
+  const [payload, contentType] = 'text' in reply ? [reply.text, reply.contentType] : [JSON.stringify(reply.body), 'application/json'];
   const headers: Record<string, string | number> = {
-    'Content-Type': 'application/json',
+    'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(payload),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',

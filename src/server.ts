@@ -4,6 +4,8 @@ import { createServer } from 'node:http';
 import { createApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -22,6 +24,8 @@ if (config.webhookSecret === null) {
 }
 
 const store = openStoreOrExit();
+const metrics = createMetrics();
+registerProcessMetrics(metrics);
 
 function openStoreOrExit(): Store {
   try {
@@ -44,7 +48,7 @@ const server = createServer(
     requestTimeout: 30_000,
     keepAliveTimeout: 65_000,
   },
-  createApp({ config, store, log }),
+  createApp({ config, store, log, metrics }),
 );
 server.maxHeadersCount = 100;
 server.maxRequestsPerSocket = 10_000;

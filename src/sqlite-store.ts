@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { prepareMessageWriter } from './message-writer.ts';
 import { migrate } from './migrations.ts';
-import type { InsertResult, Store } from './store.ts';
+import type { InsertResult, Store, StoreSummary } from './store.ts';
 import type { InboundMessage } from './validate.ts';
 
 export type SqliteStoreOptions = { path: string; now?: () => Date };
@@ -24,6 +24,11 @@ export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOpt
   const db = openSqliteDatabase(path);
   const writeMessage = prepareMessageWriter(db);
   const pingQuery = db.prepare('SELECT 1 AS ok');
+  // count(*) walks the primary-key index once per scrape; a maintained total can replace it here.
+  const summaryQuery = db.prepare(
+    `SELECT (SELECT count(*) FROM messages) AS messages,
+            (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) AS databaseBytes`,
+  );
   let open = true;
 
   return {
@@ -38,6 +43,10 @@ export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOpt
       } catch {
         return false;
       }
+    },
+    async summary() {
+      const { messages, databaseBytes } = summaryQuery.get() as StoreSummary;
+      return { messages: Number(messages), databaseBytes: Number(databaseBytes) };
     },
     async close() {
       if (!open) return;

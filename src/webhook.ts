@@ -8,6 +8,9 @@ import type { Route } from './router.ts';
 import { verifyWebhook } from './signature.ts';
 import { parseJson, validateMessage } from './validate.ts';
 
+export const WEBHOOK_PATH = '/webhook';
+const MAX_LOGGED_MESSAGE_ID = 256;
+
 export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
   async function receive(ctx: RequestContext) {
     const { req, logFields } = ctx;
@@ -25,7 +28,8 @@ export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
       const validated = validateMessage(parsed.value);
       if (!validated.ok) throw new HttpError('validation_error', { issues: validated.issues });
 
-      logFields.message_id = validated.value.message_id;
+      // Bounded: an id may be as long as the body allows, and one request must not flood the log.
+      logFields.message_id = validated.value.message_id.slice(0, MAX_LOGGED_MESSAGE_ID);
       const outcome = await store.insert(validated.value);
       logFields.dup = outcome === 'duplicate';
       logFields.result = outcome;
@@ -36,5 +40,5 @@ export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
     }
   }
 
-  return [{ method: 'POST', path: '/webhook', handler: receive }];
+  return [{ method: 'POST', path: WEBHOOK_PATH, handler: receive }];
 }

@@ -2,6 +2,7 @@
 // 127.0.0.1, port 0, with a fresh SQLite file in a temp dir, and talks to it over HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -17,13 +18,19 @@ export type Service = {
   dir: string;
   /** Every stdout line so far, parsed as JSON. */
   logs: Record<string, unknown>[];
+  /** Resolves with the first log line, already written or still to come, that matches. */
+  waitForLog: (match: (entry: Record<string, unknown>) => boolean) => Promise<Record<string, unknown>>;
   stderr: () => string;
   child: ChildProcess;
-  /** Resolves with the exit code (or signal name) once the process has exited. */
+  /** Resolves with the exit code (or signal name) once the process has exited and its output is read. */
   exited: Promise<number | string>;
 };
 
-export type StartOptions = { env?: Record<string, string | undefined>; dir?: string };
+/**
+ * `port`: listen on this port and wait until it answers, for services that do not log the
+ * `listening` line (LOG_LEVEL=ERROR); otherwise port 0, read from the `listening` line.
+ */
+export type StartOptions = { env?: Record<string, string | undefined>; dir?: string; port?: number };
 
 export async function startService(t: TestContext, options: StartOptions = {}): Promise<Service> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'webhook-test-'));
@@ -33,7 +40,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
     PATH: process.env.PATH,
     WEBHOOK_SECRET: SECRET,
     DATABASE_URL: `sqlite:///${dbPath}`,
-    PORT: '0',
+    PORT: String(options.port ?? 0),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'INFO',
     ...options.env,
@@ -42,11 +49,12 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
 
   const child = spawn(process.execPath, [ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
+  const waiters: { match: (entry: Record<string, unknown>) => boolean; resolve: (entry: Record<string, unknown>) => void }[] = [];
   let stderr = '';
   let pending = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -63,13 +71,50 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
       for (const line of lines) {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
+        for (const waiter of waiters.filter((w) => w.match(entry))) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(entry);
+        }
         if (entry.msg === 'listening') resolve(entry.port as number);
       }
     });
     void exited.then((code) => reject(new Error(`service exited (${code}) before listening: ${stderr}`)));
+    if (options.port !== undefined) void waitUntilAnswering(options.port, exited).then(resolve, reject);
   });
 
-  return { url: `http://127.0.0.1:${port}`, dbPath, dir, logs, stderr: () => stderr, child, exited };
+  const waitForLog = (match: (entry: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const found = logs.find(match);
+      if (found !== undefined) return resolve(found);
+      waiters.push({ match, resolve });
+      void exited.then((code) => reject(new Error(`service exited (${code}) before the awaited log line`)));
+    });
+
+  return { url: `http://127.0.0.1:${port}`, dbPath, dir, logs, waitForLog, stderr: () => stderr, child, exited };
+}
+
+/** A port that was free a moment ago, for a service that must be told its port in advance. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+async function waitUntilAnswering(port: number, exited: Promise<unknown>): Promise<number> {
+  let running = true;
+  void exited.then(() => (running = false));
+  while (running) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/health/live`);
+      return port;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  throw new Error('service exited before answering');
 }
 
 /**
@@ -98,7 +143,7 @@ export function message(id: string, overrides: Partial<Message> = {}): Message {
 export type PostOptions = { secret?: string; signature?: string | null; headers?: Record<string, string> };
 
 /** POSTs a body to /webhook signed over its exact bytes (unless a signature is given or null). */
-export async function postWebhook(service: Pick<Service, "url">, body: unknown, options: PostOptions = {}) {
+export async function postWebhook(service: Pick<Service, 'url'>, body: unknown, options: PostOptions = {}) {
   const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
   const signature = options.signature === undefined ? signBody(options.secret ?? SECRET, raw) : options.signature;

@@ -2,6 +2,7 @@
 // handles signals. Everything else is wired in createApp.
 import { createServer } from 'node:http';
 import { createApp } from './app.ts';
+import { createClientErrorHandler } from './client-error.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -50,6 +51,7 @@ const server = createServer(
   },
   createApp({ config, store, log, metrics }),
 );
+server.on('clientError', createClientErrorHandler(log));
 server.maxHeadersCount = 100;
 server.maxRequestsPerSocket = 10_000;
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { signBody } from '../src/signature.ts';
 import { message, postWebhook, SECRET, startService, storedRows, type Service } from './support/service.ts';
@@ -125,4 +126,31 @@ function startSlowPost(service: Service, raw: string) {
 
 async function waitForLog(service: Service, msg: string): Promise<void> {
   while (!service.logs.some((line) => line.msg === msg)) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+test('a request the HTTP parser rejects gets a JSON 400 and a log line, and the service keeps serving', async (t) => {
+  const service = await startService(t);
+  const answer = await rawExchange(service, 'GET /health/live HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  assert.match(answer, /Content-Type: application\/json/);
+  assert.ok(answer.endsWith('{"detail":"bad request"}'));
+  await service.waitForLog((line) => line.msg === 'client error' && line.status === 400);
+  assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
+});
+
+test('headers over 16 KiB get a JSON 431', async (t) => {
+  const service = await startService(t);
+  const answer = await rawExchange(service, `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+  assert.match(answer, /^HTTP\/1\.1 431 /);
+  assert.ok(answer.endsWith('{"detail":"request headers too large"}'));
+});
+
+function rawExchange(service: Service, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => socket.end(text));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
 }

@@ -1,6 +1,7 @@
 // Numbered schema migrations, applied in order and recorded in PRAGMA user_version, so an existing
 // database file is brought forward by exactly the steps it has not seen yet. Append; never edit.
 import type { DatabaseSync } from 'node:sqlite';
+import { inWriteTransaction } from './transaction.ts';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: the messages table.
@@ -12,6 +13,59 @@ export const MIGRATIONS: readonly string[] = [
      text        TEXT,
      created_at  TEXT NOT NULL
    )`,
+
+  // 2: what the read API needs to stay fast at millions of rows, backfilled from existing rows.
+  // - The table is rebuilt with an INTEGER PRIMARY KEY: the search index refers to rows by rowid,
+  //   and VACUUM may renumber a rowid that is not declared. message_id stays the unique key.
+  // - ts_key: the instant as text that sorts as time does (normalizeTimestamp in validate.ts; the
+  //   SQL below is the same rule: nine fractional digits), so order and `since` compare instants.
+  // - Two indexes serve every listing order: by instant, and by sender then instant.
+  // - messages_text: a contentless FTS5 trigram index of text, keyed by messages.id, for substring
+  //   search; null text is not indexed. It records only which rows hold each trigram (detail=none,
+  //   no column sizes): a search asks for rows holding all of the query's trigrams and then checks
+  //   each candidate's text, so positions would add size and write time without deciding anything.
+  // - sender_counts and message_totals: counters maintained with each insert (message-writer.ts),
+  //   so /stats and the common `total`s read a few rows instead of counting the table.
+  `CREATE TABLE messages_v2 (
+     id          INTEGER PRIMARY KEY,
+     message_id  TEXT NOT NULL UNIQUE,
+     from_msisdn TEXT NOT NULL,
+     to_msisdn   TEXT NOT NULL,
+     ts          TEXT NOT NULL,
+     ts_key      TEXT NOT NULL,
+     text        TEXT,
+     created_at  TEXT NOT NULL
+   );
+   INSERT INTO messages_v2 (message_id, from_msisdn, to_msisdn, ts, ts_key, text, created_at)
+     SELECT message_id, from_msisdn, to_msisdn, ts,
+            substr(ts, 1, 19) || '.' || substr(rtrim(substr(ts, 21), 'Z') || '000000000', 1, 9) || 'Z',
+            text, created_at
+     FROM messages ORDER BY rowid;
+   DROP TABLE messages;
+   ALTER TABLE messages_v2 RENAME TO messages;
+   CREATE INDEX messages_by_instant ON messages (ts_key, message_id);
+   CREATE INDEX messages_by_sender ON messages (from_msisdn, ts_key, message_id);
+
+   CREATE VIRTUAL TABLE messages_text USING fts5(
+     text, content = '', tokenize = 'trigram', detail = none, columnsize = 0
+   );
+   INSERT INTO messages_text (rowid, text) SELECT id, text FROM messages WHERE text IS NOT NULL;
+
+   CREATE TABLE sender_counts (
+     from_msisdn   TEXT PRIMARY KEY,
+     message_count INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO sender_counts (from_msisdn, message_count)
+     SELECT from_msisdn, count(*) FROM messages GROUP BY from_msisdn;
+   CREATE INDEX sender_counts_by_count ON sender_counts (message_count DESC, from_msisdn);
+
+   CREATE TABLE message_totals (
+     id            INTEGER PRIMARY KEY CHECK (id = 1),
+     message_count INTEGER NOT NULL,
+     sender_count  INTEGER NOT NULL
+   );
+   INSERT INTO message_totals (id, message_count, sender_count)
+     VALUES (1, (SELECT count(*) FROM messages), (SELECT count(*) FROM sender_counts))`,
 ];
 
 export function migrate(db: DatabaseSync): number {
@@ -20,15 +74,10 @@ export function migrate(db: DatabaseSync): number {
     throw new Error(`database schema version ${current} is newer than this build supports (${MIGRATIONS.length})`);
   }
   for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-    db.exec('BEGIN IMMEDIATE');
-    try {
+    inWriteTransaction(db, () => {
       db.exec(MIGRATIONS[version - 1] as string);
       db.exec(`PRAGMA user_version = ${version}`);
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
+    });
   }
   return MIGRATIONS.length;
 }

@@ -1,11 +1,13 @@
 // The SQLite store on node:sqlite. Durability: WAL with synchronous=FULL fsyncs the log on every
-// commit, so a resolved insert survives a process crash (kill -9) and a power loss.
+// commit, so a resolved insert survives a process crash (kill -9) and a power loss. Writes go
+// through message-writer.ts.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { prepareMessageWriter } from './message-writer.ts';
 import { migrate } from './migrations.ts';
 import type { InsertResult, Store, StoreSummary } from './store.ts';
+import { inWriteTransaction } from './transaction.ts';
 import type { InboundMessage } from './validate.ts';
 
 export type SqliteStoreOptions = { path: string; now?: () => Date };
@@ -24,17 +26,18 @@ export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOpt
   const db = openSqliteDatabase(path);
   const writeMessage = prepareMessageWriter(db);
   const pingQuery = db.prepare('SELECT 1 AS ok');
-  // count(*) walks the primary-key index once per scrape; a maintained total can replace it here.
+  // The message count is the total the writer maintains: one row, not a walk of the table.
   const summaryQuery = db.prepare(
-    `SELECT (SELECT count(*) FROM messages) AS messages,
+    `SELECT (SELECT message_count FROM message_totals WHERE id = 1) AS messages,
             (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) AS databaseBytes`,
   );
   let open = true;
 
   return {
     async insert(message: InboundMessage): Promise<InsertResult> {
-      // Autocommit: one transaction and one fsync per message. Durable before the promise resolves.
-      return writeMessage(message, now().toISOString());
+      // One transaction and one fsync per message: the row and its aggregates commit together,
+      // durably, before the promise resolves.
+      return inWriteTransaction(db, () => writeMessage(message, now().toISOString()));
     },
     async ping() {
       if (!open) return false;

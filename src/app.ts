@@ -12,7 +12,9 @@ import { createRouter, type Route } from './router.ts';
 import type { Store } from './store.ts';
 import { registerStoreMetrics } from './store-metrics.ts';
 import { healthRoutes } from './health.ts';
+import { messageRoutes } from './messages.ts';
 import { metricsRoutes } from './metrics-endpoint.ts';
+import { statsRoutes } from './stats.ts';
 import { WEBHOOK_PATH, webhookRoutes } from './webhook.ts';
 
 export type Reply = { status: number; headers?: Record<string, string> } & (
@@ -42,7 +44,13 @@ const MAX_LOGGED_PATH = 256;
 const ORIGIN = 'http://service.invalid';
 
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const route = createRouter<Handler>([...healthRoutes(deps), ...webhookRoutes(deps), ...metricsRoutes(deps)]);
+  const route = createRouter<Handler>([
+    ...healthRoutes(deps),
+    ...webhookRoutes(deps),
+    ...messageRoutes(deps),
+    ...statsRoutes(deps),
+    ...metricsRoutes(deps),
+  ]);
   const { log } = deps;
   const recordRequest = createRequestMetrics(deps.metrics);
   registerStoreMetrics(deps.metrics, deps.store);

@@ -1,9 +1,10 @@
 // The SQLite store on node:sqlite. Durability: WAL with synchronous=FULL fsyncs the log on every
 // commit, so a resolved insert survives a process crash (kill -9) and a power loss. Writes go
-// through message-writer.ts.
+// through message-writer.ts, reads through message-queries.ts.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { prepareMessageQueries } from './message-queries.ts';
 import { prepareMessageWriter } from './message-writer.ts';
 import { migrate } from './migrations.ts';
 import type { InsertResult, Store, StoreSummary } from './store.ts';
@@ -25,6 +26,7 @@ export function openSqliteDatabase(path: string): DatabaseSync {
 export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOptions): Store {
   const db = openSqliteDatabase(path);
   const writeMessage = prepareMessageWriter(db);
+  const queries = prepareMessageQueries(db);
   const pingQuery = db.prepare('SELECT 1 AS ok');
   // The message count is the total the writer maintains: one row, not a walk of the table.
   const summaryQuery = db.prepare(
@@ -38,6 +40,12 @@ export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOpt
       // One transaction and one fsync per message: the row and its aggregates commit together,
       // durably, before the promise resolves.
       return inWriteTransaction(db, () => writeMessage(message, now().toISOString()));
+    },
+    async listMessages(query) {
+      return queries.listMessages(query);
+    },
+    async stats() {
+      return queries.stats();
     },
     async ping() {
       if (!open) return false;

@@ -6,9 +6,46 @@ export type InsertResult = 'created' | 'duplicate';
 
 export type StoreSummary = { messages: number; databaseBytes: number };
 
+/** A place in the listing order (instant, then message_id); a page starts just after it. */
+export type ListPosition = { tsKey: string; messageId: string };
+
+export type MessageQuery = {
+  limit: number;
+  offset: number;
+  /** Exact sender. */
+  from: string | null;
+  /** Only messages at or after this instant, as a normalized key (normalizeTimestamp). */
+  sinceKey: string | null;
+  /** Case-insensitive (A-Z) literal substring of text. */
+  q: string | null;
+  /** Keyset pagination: start after this position instead of counting `offset` rows. */
+  after: ListPosition | null;
+};
+
+export type MessagePage = {
+  /** Ordered by instant, then message_id; each exactly as it was received. */
+  messages: InboundMessage[];
+  /** Every message matching the filters, whatever the limit, offset or position. */
+  total: number;
+  /** Where the next page starts, or null when this page reaches the end. */
+  next: ListPosition | null;
+};
+
+export type MessageStats = {
+  total_messages: number;
+  senders_count: number;
+  /** The ten busiest senders, by count descending, ties by sender ascending. */
+  messages_per_sender: { from: string; count: number }[];
+  first_message_ts: string | null;
+  last_message_ts: string | null;
+};
+
 export interface Store {
   /** Resolves only once the message is durably committed ("created") or already stored ("duplicate"). */
   insert(message: InboundMessage): Promise<InsertResult>;
+  /** One page of messages and the exact count of all that match, read from one snapshot. */
+  listMessages(query: MessageQuery): Promise<MessagePage>;
+  stats(): Promise<MessageStats>;
   /** True when the database answers a trivial query; used by the readiness probe. */
   ping(): Promise<boolean>;
   /** How many messages are stored and how large the database is; read by the metrics scrape. */

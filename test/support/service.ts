@@ -163,3 +163,17 @@ export function storedRows(dbPath: string): StoredRow[] {
     db.close();
   }
 }
+
+/** GETs a path (with its query string) and parses the JSON answer. */
+export async function getJson(service: Pick<Service, 'url'>, path: string) {
+  const response = await fetch(`${service.url}${path}`);
+  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+}
+
+/** POSTs each message in order, asserting every one is accepted. */
+export async function postAll(service: Pick<Service, 'url'>, messages: readonly Message[]): Promise<void> {
+  for (const sent of messages) {
+    const reply = await postWebhook(service, sent);
+    if (reply.status !== 200) throw new Error(`seeding ${sent.message_id} answered ${reply.status}`);
+  }
+}

@@ -1,0 +1,33 @@
+// Keyset-pagination cursors: an opaque token for a place in the listing order (the last row's
+// instant key and message_id). It is base64url of the 30-character key followed by the id, and it
+// carries no authority: any well-formed position is a legitimate place to start a page, so it
+// needs no signature, only strict decoding, so a damaged or foreign token is refused, not guessed.
+import type { ListPosition } from './store.ts';
+import { normalizeTimestamp } from './validate.ts';
+
+const TS_KEY_LENGTH = '2025-01-15T10:00:00.000000000Z'.length;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export function encodeCursor({ tsKey, messageId }: ListPosition): string {
+  return Buffer.from(tsKey + messageId, 'utf8').toString('base64url');
+}
+
+/** The position a cursor names, or null for anything encodeCursor could not have produced. */
+export function decodeCursor(cursor: string): ListPosition | null {
+  if (!BASE64URL.test(cursor)) return null;
+  const bytes = Buffer.from(cursor, 'base64url');
+  // Buffer skips what it cannot decode; only the canonical encoding of these bytes is accepted.
+  if (bytes.toString('base64url') !== cursor) return null;
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+  const tsKey = text.slice(0, TS_KEY_LENGTH);
+  const messageId = text.slice(TS_KEY_LENGTH);
+  // A normalized key is its own normal form; anything else is not a key this service wrote.
+  if (normalizeTimestamp(tsKey) !== tsKey || messageId === '') return null;
+  return { tsKey, messageId };
+}

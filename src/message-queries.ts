@@ -63,9 +63,9 @@ export function prepareMessageQueries(db: DatabaseSync): MessageQueries {
     return (senderCount.get(sender) as { message_count: number } | undefined)?.message_count ?? 0;
   }
 
-  function countMatching(query: MessageQuery, shape: Shape): number {
+  function countMatching(query: MessageQuery, shape: Shape, senderMessages: number): number {
     // The cheap exact answers first: maintained counters, no rows touched.
-    if (countedByCounters(shape)) return query.from === null ? readTotals().message_count : messagesFrom(query.from);
+    if (countedByCounters(shape)) return query.from === null ? readTotals().message_count : senderMessages;
     const row = statement(countSql(shape)).get(filterParams(query, shape)) as { n: number };
     return row.n;
   }
@@ -73,8 +73,9 @@ export function prepareMessageQueries(db: DatabaseSync): MessageQueries {
   return {
     listMessages(query) {
       return inReadTransaction(db, () => {
-        const shape = shapeOf(query, query.from === null ? 0 : messagesFrom(query.from));
-        const total = countMatching(query, shape);
+        const senderMessages = query.from === null ? 0 : messagesFrom(query.from);
+        const shape = shapeOf(query, senderMessages);
+        const total = countMatching(query, shape, senderMessages);
         // Past the end there is nothing to read: answer without walking `offset` rows. (With a
         // cursor, offset is 0 and this only skips reading an empty result.)
         if (query.offset >= total) return { messages: [], total, next: null };

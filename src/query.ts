@@ -6,8 +6,8 @@ import { decodeCursor } from './cursor.ts';
 import type { MessageQuery } from './store.ts';
 import { normalizeTimestamp, type Validation, type ValidationIssue } from './validate.ts';
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 100;
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 100;
 
 /** The parameters a next-page link carries over as sent; offset is replaced by the cursor. */
 const CARRIED_OVER = ['limit', 'from', 'since', 'q'] as const;

@@ -10,6 +10,7 @@ export type Config = {
   port: number;
   host: string;
   maxBodyBytes: number;
+  writeQueueLimit: number;
 };
 
 export type ConfigResult = { ok: true; value: Config } | { ok: false; error: string };
@@ -41,9 +42,12 @@ export function loadConfig(env: Env): ConfigResult {
   const maxBodyBytes = parseInteger(env.MAX_BODY_BYTES ?? '1048576', 1, 64 * 1024 * 1024);
   if (maxBodyBytes === null) return fail('MAX_BODY_BYTES: must be an integer from 1 to 67108864');
 
+  const writeQueueLimit = parseInteger(env.WRITE_QUEUE_LIMIT ?? '1000', 1, 1_000_000);
+  if (writeQueueLimit === null) return fail('WRITE_QUEUE_LIMIT: must be an integer from 1 to 1000000');
+
   return {
     ok: true,
-    value: { webhookSecret: secret === '' ? null : secret, database, logLevel, port, host, maxBodyBytes },
+    value: { webhookSecret: secret === '' ? null : secret, database, logLevel, port, host, maxBodyBytes, writeQueueLimit },
   };
 }
 

@@ -1,6 +1,8 @@
 // Every client-facing error the service can answer, in one table, and the one error class.
 import type { ValidationIssue } from './validate.ts';
 
+type ErrorEntry = { status: number; detail: string; headers?: Readonly<Record<string, string>> };
+
 export const ERRORS = {
   not_found: { status: 404, detail: 'not found' },
   method_not_allowed: { status: 405, detail: 'method not allowed' },
@@ -10,9 +12,10 @@ export const ERRORS = {
   body_incomplete: { status: 400, detail: 'request body incomplete' },
   validation_error: { status: 422, detail: 'validation error' },
   not_configured: { status: 503, detail: 'webhook secret not configured' },
-  unavailable: { status: 503, detail: 'service unavailable, retry later' },
+  // Nothing was stored: a retry after Retry-After seconds is safe and likely to succeed.
+  unavailable: { status: 503, detail: 'service unavailable, retry later', headers: { 'Retry-After': '1' } },
   internal_error: { status: 500, detail: 'internal error' },
-} as const;
+} as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
@@ -24,11 +27,12 @@ export class HttpError extends Error {
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(code: ErrorCode, options: { issues?: readonly ValidationIssue[]; headers?: Record<string, string> } = {}) {
-    super(ERRORS[code].detail);
+    const entry: ErrorEntry = ERRORS[code];
+    super(entry.detail);
     this.name = 'HttpError';
     this.code = code;
-    this.status = ERRORS[code].status;
-    this.detail = options.issues ?? ERRORS[code].detail;
-    this.headers = options.headers ?? {};
+    this.status = entry.status;
+    this.detail = options.issues ?? entry.detail;
+    this.headers = { ...entry.headers, ...options.headers };
   }
 }

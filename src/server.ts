@@ -24,13 +24,13 @@ if (config.webhookSecret === null) {
   log.log('ERROR', { msg: 'WEBHOOK_SECRET is not set: /webhook answers 503 and /health/ready reports not ready' });
 }
 
-const store = openStoreOrExit();
+const store = await openStoreOrExit();
 const metrics = createMetrics();
 registerProcessMetrics(metrics);
 
-function openStoreOrExit(): Store {
+async function openStoreOrExit(): Promise<Store> {
   try {
-    return openSqliteStore({ path: config.database.path });
+    return await openSqliteStore({ path: config.database.path, queueLimit: config.writeQueueLimit, log });
   } catch (error) {
     // The message may name paths or SQL; the code and the variable are enough to act on.
     const code = error instanceof Error && 'code' in error ? String(error.code) : undefined;
@@ -68,7 +68,8 @@ function shutdown(signal: string): void {
   log.log('INFO', { msg: 'shutting down', signal });
   // Stop accepting; in-flight requests finish; keep-alive sockets close as soon as they are idle
   // (checked every 100 ms, since a busy one becomes idle after its response). A grace timer bounds
-  // the wait so a slow client cannot hold the exit hostage.
+  // the wait so a slow client cannot hold the exit hostage. Then the store commits whatever is
+  // still queued and stops its writer thread.
   const reapIdle = setInterval(() => server.closeIdleConnections(), 100);
   const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
   reapIdle.unref();

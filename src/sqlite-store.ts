@@ -1,17 +1,39 @@
 // The SQLite store on node:sqlite. Durability: WAL with synchronous=FULL fsyncs the log on every
-// commit, so a resolved insert survives a process crash (kill -9) and a power loss. Writes go
-// through message-writer.ts, reads through message-queries.ts.
+// commit, and an insert resolves only after the commit holding it has returned, so a resolved
+// insert survives a process crash (kill -9) and a power loss.
+//
+// Writes go through a bounded queue (write-queue.ts) to one writer that commits them in batches
+// (write-batch.ts, each message written by message-writer.ts): on a file, a worker thread owning
+// the write connection (write-thread.ts), so fsyncs never block the event loop; for `:memory:`,
+// which another connection cannot see, the same batches run inline on the one connection. Reads
+// (message-queries.ts) use this thread's own connection, which WAL lets run beside the writer.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import type { Logger } from './log.ts';
 import { prepareMessageQueries } from './message-queries.ts';
-import { prepareMessageWriter } from './message-writer.ts';
 import { migrate } from './migrations.ts';
-import type { InsertResult, Store, StoreSummary } from './store.ts';
-import { inWriteTransaction } from './transaction.ts';
+import { StoreUnavailableError, type InsertResult, type Store, type StoreSummary } from './store.ts';
 import type { InboundMessage } from './validate.ts';
+import { prepareBatchWriter, type BatchOutcome, type WriteRequest } from './write-batch.ts';
+import { createWriteQueue, type Settled } from './write-queue.ts';
+import { startWriteThread } from './write-thread.ts';
 
-export type SqliteStoreOptions = { path: string; now?: () => Date };
+/**
+ * Most messages committed in one transaction. It bounds how long the first message of a batch waits
+ * behind the others; at this size the fsync, not the rows, still dominates a commit.
+ */
+const MAX_BATCH_SIZE = 256;
+
+export type SqliteStoreOptions = {
+  path: string;
+  /** Most writes waiting or being committed; beyond it insert rejects at once with queue_full. */
+  queueLimit: number;
+  log?: Logger;
+  now?: () => Date;
+  /** Called after each batch with its size, for metrics. */
+  onBatch?: (size: number, committed: boolean) => void;
+};
 
 export function openSqliteDatabase(path: string): DatabaseSync {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -23,9 +45,27 @@ export function openSqliteDatabase(path: string): DatabaseSync {
   return db;
 }
 
-export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOptions): Store {
+type Writer = {
+  write(requests: readonly WriteRequest[]): Promise<BatchOutcome>;
+  isAlive(): boolean;
+  close(): Promise<void>;
+};
+
+/** A message the writer could not store while its batch committed (a constraint, a trigger). */
+class MessageWriteError extends Error {
+  readonly code: string;
+
+  constructor(code: string) {
+    super('the message could not be written');
+    this.name = 'MessageWriteError';
+    this.code = code;
+  }
+}
+
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const { path, queueLimit, log, now = () => new Date(), onBatch } = options;
+  // This connection creates the file and migrates the schema before the writer opens it.
   const db = openSqliteDatabase(path);
-  const writeMessage = prepareMessageWriter(db);
   const queries = prepareMessageQueries(db);
   const pingQuery = db.prepare('SELECT 1 AS ok');
   // The message count is the total the writer maintains: one row, not a walk of the table.
@@ -33,13 +73,38 @@ export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOpt
     `SELECT (SELECT message_count FROM message_totals WHERE id = 1) AS messages,
             (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) AS databaseBytes`,
   );
+  let writer: Writer;
+  try {
+    writer = path === ':memory:' ? inlineWriter(db) : await startWriteThread({ path, onUnexpectedExit });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const queue = createWriteQueue<WriteRequest, InsertResult>({
+    writeBatch: async (requests) => settle(await writer.write(requests)),
+    limit: queueLimit,
+    maxBatchSize: MAX_BATCH_SIZE,
+    onBatch,
+  });
   let open = true;
+
+  function onUnexpectedExit(exitCode: number): void {
+    log?.log('ERROR', { msg: 'the database writer stopped: writes answer 503 and readiness fails', exit_code: exitCode });
+  }
+
+  function settle(outcome: BatchOutcome): Settled<InsertResult>[] {
+    if (!outcome.ok) {
+      log?.log('ERROR', { msg: 'a write batch failed and was rolled back', code: outcome.code });
+      throw new StoreUnavailableError('commit_failed');
+    }
+    return outcome.rows.map((row) => (row.ok ? { ok: true, value: row.result } : { ok: false, error: new MessageWriteError(row.code) }));
+  }
 
   return {
     async insert(message: InboundMessage): Promise<InsertResult> {
-      // One transaction and one fsync per message: the row and its aggregates commit together,
-      // durably, before the promise resolves.
-      return inWriteTransaction(db, () => writeMessage(message, now().toISOString()));
+      if (!open || !writer.isAlive()) throw new StoreUnavailableError('writer_stopped');
+      return queue.push({ message, createdAt: now().toISOString() });
     },
     async listMessages(query) {
       return queries.listMessages(query);
@@ -48,7 +113,7 @@ export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOpt
       return queries.stats();
     },
     async ping() {
-      if (!open) return false;
+      if (!open || !writer.isAlive()) return false;
       try {
         return (pingQuery.get() as { ok: number } | undefined)?.ok === 1;
       } catch {
@@ -59,10 +124,23 @@ export function openSqliteStore({ path, now = () => new Date() }: SqliteStoreOpt
       const { messages, databaseBytes } = summaryQuery.get() as StoreSummary;
       return { messages: Number(messages), databaseBytes: Number(databaseBytes) };
     },
+    writeStats: () => queue.stats(),
     async close() {
       if (!open) return;
       open = false;
+      await queue.drained();
+      await writer.close();
       db.close();
     },
+  };
+}
+
+/** The batch writer on the caller's own connection, for `:memory:` databases. */
+function inlineWriter(db: DatabaseSync): Writer {
+  const writeBatch = prepareBatchWriter(db);
+  return {
+    write: async (requests) => writeBatch(requests),
+    isAlive: () => db.isOpen,
+    close: async () => {},
   };
 }

@@ -40,15 +40,52 @@ export type MessageStats = {
   last_message_ts: string | null;
 };
 
+/** Why a write did not happen. Nothing of the message was stored, so a retry is always safe. */
+export type UnavailableReason = 'queue_full' | 'commit_failed' | 'writer_stopped';
+
+/**
+ * The store could not take or commit the write: the write queue is full, the batch's transaction
+ * failed and was rolled back, or the writer has stopped. The message is not stored.
+ */
+export class StoreUnavailableError extends Error {
+  readonly reason: UnavailableReason;
+
+  constructor(reason: UnavailableReason) {
+    super(`store unavailable: ${reason}`);
+    this.name = 'StoreUnavailableError';
+    this.reason = reason;
+  }
+}
+
+/** Counters of the write path, for metrics: read them whenever, they never reset. */
+export type WriteStats = {
+  /** Messages waiting to be committed, including the batch being committed now. */
+  queueDepth: number;
+  queueLimit: number;
+  /** Batches committed, and the messages they held. */
+  batchesCommitted: number;
+  messagesCommitted: number;
+  /** Batches whose transaction failed: every message in them was answered 503. */
+  batchesFailed: number;
+  /** Writes refused at once because the queue was full. */
+  rejectedQueueFull: number;
+};
+
 export interface Store {
-  /** Resolves only once the message is durably committed ("created") or already stored ("duplicate"). */
+  /**
+   * Resolves only once the message is durably committed ("created") or already stored
+   * ("duplicate"). Rejects with StoreUnavailableError when the write cannot happen now.
+   */
   insert(message: InboundMessage): Promise<InsertResult>;
   /** One page of messages and the exact count of all that match, read from one snapshot. */
   listMessages(query: MessageQuery): Promise<MessagePage>;
   stats(): Promise<MessageStats>;
-  /** True when the database answers a trivial query; used by the readiness probe. */
+  /** True when the database answers a trivial query and writes can be taken; used by readiness. */
   ping(): Promise<boolean>;
   /** How many messages are stored and how large the database is; read by the metrics scrape. */
   summary(): Promise<StoreSummary>;
+  /** The write queue's figures; read by the metrics scrape. */
+  writeStats(): WriteStats;
+  /** Commits everything already queued, then closes the database. */
   close(): Promise<void>;
 }

@@ -2,11 +2,13 @@
 // (unconfigured, oversized, wrong media type), read the raw bytes within the budget, verify the
 // signature over exactly those bytes, and only then parse, validate and store.
 import type { AppDeps, Handler, RequestContext } from './app.ts';
+import type { LogFields } from './log.ts';
 import { assertDeclaredLength, assertJsonContentType, readBody } from './body.ts';
 import { HttpError } from './http-error.ts';
 import type { Route } from './router.ts';
 import { verifyWebhook } from './signature.ts';
-import { parseJson, validateMessage } from './validate.ts';
+import { StoreUnavailableError, type InsertResult, type Store } from './store.ts';
+import { parseJson, validateMessage, type InboundMessage } from './validate.ts';
 
 export const WEBHOOK_PATH = '/webhook';
 const MAX_LOGGED_MESSAGE_ID = 256;
@@ -30,7 +32,7 @@ export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
 
       // Bounded: an id may be as long as the body allows, and one request must not flood the log.
       logFields.message_id = validated.value.message_id.slice(0, MAX_LOGGED_MESSAGE_ID);
-      const outcome = await store.insert(validated.value);
+      const outcome = await insertOrUnavailable(store, validated.value, logFields);
       logFields.dup = outcome === 'duplicate';
       logFields.result = outcome;
       return { status: 200, body: { status: 'ok' } };
@@ -41,4 +43,15 @@ export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
   }
 
   return [{ method: 'POST', path: WEBHOOK_PATH, handler: receive }];
+}
+
+/** A write the store cannot take or commit now stored nothing: 503 with Retry-After, safe to retry. */
+async function insertOrUnavailable(store: Store, message: InboundMessage, logFields: LogFields): Promise<InsertResult> {
+  try {
+    return await store.insert(message);
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    logFields.reason = error.reason;
+    throw new HttpError('unavailable');
+  }
 }

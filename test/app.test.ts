@@ -19,7 +19,7 @@ async function startInProcess(t: TestContext, breakStore: (store: Store) => void
   const dir = mkdtempSync(join(tmpdir(), 'webhook-app-'));
   const loaded = loadConfig({ WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:///${join(dir, 'app.db')}` });
   assert.ok(loaded.ok);
-  const store = openSqliteStore({ path: loaded.value.database.path });
+  const store = await openSqliteStore({ path: loaded.value.database.path, queueLimit: loaded.value.writeQueueLimit });
   breakStore(store);
   const lines: string[] = [];
   const log = createLogger({ level: 'DEBUG', write: (line) => lines.push(line) });

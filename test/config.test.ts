@@ -13,6 +13,7 @@ test('loadConfig applies the documented defaults', () => {
     port: 8000,
     host: '0.0.0.0',
     maxBodyBytes: 1048576,
+    writeQueueLimit: 1000,
   });
 });
 
@@ -48,6 +49,7 @@ const invalid: [string, Record<string, string>, RegExp][] = [
   ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL: .*DEBUG, INFO, WARN .*ERROR/],
   ['DATABASE_URL', { DATABASE_URL: 'postgres://db/app' }, /DATABASE_URL: .*sqlite:\/\/\/relative\/path/],
   ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '0' }, /MAX_BODY_BYTES/],
+  ['WRITE_QUEUE_LIMIT', { WRITE_QUEUE_LIMIT: '0' }, /WRITE_QUEUE_LIMIT: must be an integer from 1 to 1000000/],
 ];
 for (const [variable, env, message] of invalid) {
   test(`startup stops with a non-zero exit and one line naming ${variable} for ${JSON.stringify(env)}`, async () => {
@@ -61,3 +63,15 @@ for (const [variable, env, message] of invalid) {
     assert.match(entry.error, message);
   });
 }
+
+test('WRITE_QUEUE_LIMIT accepts integers from 1 to 1000000 and nothing else', () => {
+  const limit = (value: string) => {
+    const loaded = loadConfig({ WRITE_QUEUE_LIMIT: value });
+    return loaded.ok ? loaded.value.writeQueueLimit : loaded.error;
+  };
+  assert.equal(limit('1'), 1);
+  assert.equal(limit('1000000'), 1_000_000);
+  for (const bad of ['0', '1000001', '-5', '2.5', 'many', '']) {
+    assert.equal(limit(bad), 'WRITE_QUEUE_LIMIT: must be an integer from 1 to 1000000', `rejects ${JSON.stringify(bad)}`);
+  }
+});

@@ -1,0 +1,72 @@
+// Group commit: a batch of messages is written in one transaction, so it costs one fsync instead of
+// one per message. Each message gets its own savepoint, so a message that fails (a constraint, a
+// bug in a trigger) is undone alone and its neighbours still commit. If the transaction itself
+// fails (BEGIN, COMMIT, or an error after which SQLite abandons the transaction, such as a full disk
+// or an I/O error), it is rolled back and nothing of the batch is stored.
+import type { DatabaseSync } from 'node:sqlite';
+import { prepareMessageWriter } from './message-writer.ts';
+import type { InsertResult } from './store.ts';
+import type { InboundMessage } from './validate.ts';
+
+export type WriteRequest = { message: InboundMessage; createdAt: string };
+
+/**
+ * Plain data, so it can cross a worker boundary. A failure carries only the SQLite result code
+ * (`SQLITE_<number>`, extended codes included): error messages may quote SQL or data and never
+ * leave the writer.
+ */
+export type RowOutcome = { ok: true; result: InsertResult } | { ok: false; code: string };
+export type BatchOutcome = { ok: true; rows: RowOutcome[] } | { ok: false; code: string };
+
+export type BatchWriter = (requests: readonly WriteRequest[]) => BatchOutcome;
+
+export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
+  const writeMessage = prepareMessageWriter(db);
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
+  const savepoint = db.prepare('SAVEPOINT message');
+  const release = db.prepare('RELEASE message');
+  const rollbackToSavepoint = db.prepare('ROLLBACK TO message');
+
+  function writeRow({ message, createdAt }: WriteRequest): RowOutcome {
+    savepoint.run();
+    try {
+      const result = writeMessage(message, createdAt);
+      release.run();
+      return { ok: true, result };
+    } catch (error) {
+      // After some errors SQLite has already rolled back the whole transaction: later rows would
+      // then run in autocommit mode, outside the batch. Fail the batch instead.
+      if (!db.isTransaction) throw error;
+      rollbackToSavepoint.run();
+      release.run();
+      return { ok: false, code: errorCode(error) };
+    }
+  }
+
+  return (requests) => {
+    try {
+      begin.run();
+    } catch (error) {
+      return { ok: false, code: errorCode(error) };
+    }
+    try {
+      const rows = requests.map(writeRow);
+      commit.run();
+      return { ok: true, rows };
+    } catch (error) {
+      if (db.isTransaction) rollback.run();
+      return { ok: false, code: errorCode(error) };
+    }
+  };
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    // node:sqlite errors carry the SQLite result code in `errcode`.
+    const { errcode } = error as { errcode?: unknown };
+    if (typeof errcode === 'number') return `SQLITE_${errcode}`;
+  }
+  return 'unknown';
+}

@@ -1,0 +1,100 @@
+// The bounded queue in front of the writer, and the group-commit schedule. Writes wait here while
+// the previous batch commits; when it is done, everything that arrived meanwhile (up to
+// maxBatchSize) goes as the next batch. So there is no timer to tune: under light load a write
+// leaves after one event-loop turn, under heavy load batches grow by themselves, and the wait is
+// bounded by one commit. When `limit` writes are already waiting, the next is refused at once
+// (backpressure) instead of letting memory and latency grow without bound.
+import { StoreUnavailableError, type WriteStats } from './store.ts';
+
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: Error };
+
+export type WriteQueueOptions<Item, Result> = {
+  /** Writes one batch: one outcome per item, in order; a rejection fails every item of the batch. */
+  writeBatch: (items: Item[]) => Promise<Settled<Result>[]>;
+  /** Most writes waiting or being written at once. */
+  limit: number;
+  maxBatchSize: number;
+  /** Called after each batch, for metrics. */
+  onBatch?: (size: number, committed: boolean) => void;
+};
+
+export type WriteQueue<Item, Result> = {
+  push(item: Item): Promise<Result>;
+  /** Resolves once nothing is waiting or being written. */
+  drained(): Promise<void>;
+  stats(): WriteStats;
+};
+
+type Waiting<Item, Result> = { item: Item; resolve: (result: Result) => void; reject: (error: Error) => void };
+
+export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, Result>): WriteQueue<Item, Result> {
+  const { writeBatch, limit, maxBatchSize, onBatch } = options;
+  let waiting: Waiting<Item, Result>[] = [];
+  let writing = 0;
+  let scheduled = false;
+  let idle: (() => void)[] = [];
+  const counts = { batchesCommitted: 0, messagesCommitted: 0, batchesFailed: 0, rejectedQueueFull: 0 };
+
+  function schedule(): void {
+    if (scheduled || writing > 0 || waiting.length === 0) return;
+    scheduled = true;
+    // One event-loop turn lets requests whose bodies arrived in the same poll join the batch.
+    setImmediate(() => void flush());
+  }
+
+  async function flush(): Promise<void> {
+    scheduled = false;
+    const batch = waiting.length <= maxBatchSize ? waiting : waiting.slice(0, maxBatchSize);
+    waiting = batch === waiting ? [] : waiting.slice(maxBatchSize);
+    writing = batch.length;
+    let committed = false;
+    try {
+      const outcomes = await writeBatch(batch.map((entry) => entry.item));
+      committed = true;
+      batch.forEach((entry, index) => {
+        const outcome = outcomes[index];
+        if (outcome === undefined) entry.reject(new Error('writer returned fewer outcomes than the batch held'));
+        else if (outcome.ok) entry.resolve(outcome.value);
+        else entry.reject(outcome.error);
+      });
+    } catch (error) {
+      const failure = error instanceof Error ? error : new StoreUnavailableError('commit_failed');
+      for (const entry of batch) entry.reject(failure);
+    }
+    if (committed) {
+      counts.batchesCommitted++;
+      counts.messagesCommitted += batch.length;
+    } else {
+      counts.batchesFailed++;
+    }
+    writing = 0;
+    onBatch?.(batch.length, committed);
+    if (waiting.length > 0) {
+      schedule();
+    } else {
+      const resolvers = idle;
+      idle = [];
+      for (const resolve of resolvers) resolve();
+    }
+  }
+
+  return {
+    push(item) {
+      if (waiting.length + writing >= limit) {
+        counts.rejectedQueueFull++;
+        return Promise.reject(new StoreUnavailableError('queue_full'));
+      }
+      return new Promise<Result>((resolve, reject) => {
+        waiting.push({ item, resolve, reject });
+        schedule();
+      });
+    },
+    drained() {
+      if (waiting.length === 0 && writing === 0) return Promise.resolve();
+      return new Promise((resolve) => idle.push(resolve));
+    },
+    stats() {
+      return { queueDepth: waiting.length + writing, queueLimit: limit, ...counts };
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { message, postWebhook, startService, storedRows } from './support/service.ts';
+
+test('SIGTERM lets in-flight posts finish and commit, closes the database cleanly and exits 0', async (t) => {
+  const service = await startService(t);
+  const ids = Array.from({ length: 100 }, (_, n) => `shutdown-${n}`);
+  let signalled = false;
+  const replies = await Promise.all(
+    ids.map((id) =>
+      postWebhook(service, message(id)).then(
+        (reply) => {
+          // Stop as soon as the first answer is in, while the others are still on their way.
+          if (!signalled) {
+            signalled = true;
+            service.child.kill('SIGTERM');
+          }
+          return reply.status;
+        },
+        () => 0, // refused: the server had stopped accepting
+      ),
+    ),
+  );
+  assert.equal(await service.exited, 0);
+  // The last connection to close checkpoints the write-ahead log and removes it.
+  assert.equal(existsSync(`${service.dbPath}-wal`), false);
+  assert.ok(replies.every((status) => status === 200 || status === 0));
+  const answered = ids.filter((_, n) => replies[n] === 200);
+  assert.ok(answered.length > 0);
+  const stored = new Set(storedRows(service.dbPath).map((row) => row.message_id));
+  assert.deepEqual(answered.filter((id) => !stored.has(id)), [], 'every 200 is stored');
+  assert.ok(service.logs.some((line) => line.msg === 'stopped'));
+});

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { openSqliteStore } from '../src/sqlite-store.ts';
+import { StoreUnavailableError } from '../src/store.ts';
+import { startWriteThread } from '../src/write-thread.ts';
+import { message, storedRows } from './support/service.ts';
+
+function tempPath(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sqlite-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'app.db');
+}
+
+const inbound = (id: string) => ({ text: null, ...message(id) });
+const isUnavailable = (reason: string) => (error: unknown) => error instanceof StoreUnavailableError && error.reason === reason;
+
+test('concurrent inserts share one commit and each learns whether it created its message', async (t) => {
+  const path = tempPath(t);
+  const store = await openSqliteStore({ path, queueLimit: 1000 });
+  t.after(() => store.close());
+  const ids = Array.from({ length: 200 }, (_, n) => `m-${n % 150}`);
+  const results = await Promise.all(ids.map((id) => store.insert(inbound(id))));
+
+  assert.equal(results.filter((result) => result === 'created').length, 150);
+  assert.deepEqual(results.slice(150), Array(50).fill('duplicate'));
+  assert.equal(storedRows(path).length, 150);
+  const stats = store.writeStats();
+  assert.equal(stats.messagesCommitted, 200);
+  assert.equal(stats.batchesCommitted, 1, 'inserts made in one event-loop turn are one batch');
+  assert.equal(stats.queueDepth, 0);
+});
+
+test('close commits every insert already queued, then refuses new ones', async (t) => {
+  const path = tempPath(t);
+  const store = await openSqliteStore({ path, queueLimit: 1000 });
+  const inserts = Array.from({ length: 50 }, (_, n) => store.insert(inbound(`close-${n}`)));
+  await store.close();
+  assert.deepEqual(await Promise.all(inserts), Array(50).fill('created'));
+  assert.equal(storedRows(path).length, 50);
+  await assert.rejects(store.insert(inbound('late')), isUnavailable('writer_stopped'));
+  assert.equal(await store.ping(), false);
+});
+
+test('an in-memory store writes on its own connection and reads back what it wrote', async (t) => {
+  const store = await openSqliteStore({ path: ':memory:', queueLimit: 10 });
+  t.after(() => store.close());
+  assert.equal(await store.insert(inbound('a')), 'created');
+  assert.equal(await store.insert(inbound('a')), 'duplicate');
+  assert.equal(await store.ping(), true);
+});
+
+test('a writer thread that stops answers every waiting write and refuses later ones', async (t) => {
+  const path = tempPath(t);
+  // The store's connection creates and migrates the file, as in the service.
+  const store = await openSqliteStore({ path, queueLimit: 10 });
+  await store.close();
+  let unexpectedExits = 0;
+  const thread = await startWriteThread({ path, onUnexpectedExit: () => unexpectedExits++ });
+  const createdAt = new Date().toISOString();
+  const before = await thread.write([{ message: inbound('before'), createdAt }]);
+  assert.deepEqual(before, { ok: true, rows: [{ ok: true, result: 'created' }] });
+
+  const big = Array.from({ length: 2000 }, (_, n) => ({ message: inbound(`crash-${n}`), createdAt }));
+  const inFlight = thread.write(big).then(() => 'answered', (error: unknown) => (isUnavailable('writer_stopped')(error) ? 'refused' : 'other'));
+  await thread.terminate();
+  // Either the batch was answered before the thread stopped, or it is refused: never left waiting.
+  assert.match(await inFlight, /^(answered|refused)$/);
+  assert.equal(thread.isAlive(), false);
+  assert.equal(unexpectedExits, 1);
+  await assert.rejects(thread.write([{ message: inbound('after'), createdAt }]), isUnavailable('writer_stopped'));
+  assert.ok(storedRows(path).some((row) => row.message_id === 'before'));
+});
+
+test('the writer thread refuses to start on a database it cannot open', async (t) => {
+  const path = tempPath(t);
+  mkdirSync(path); // a directory where the database file should be
+  await assert.rejects(startWriteThread({ path }), /cannot open the database/);
+});

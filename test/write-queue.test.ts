@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { StoreUnavailableError } from '../src/store.ts';
+import { createWriteQueue, type Settled } from '../src/write-queue.ts';
+
+/** A writer whose batches the test completes by hand, so the queue's schedule is observable. */
+function manualWriter() {
+  const batches: { items: number[]; finish: (outcomes: Settled<string>[] | Error) => void }[] = [];
+  const writeBatch = (items: number[]) =>
+    new Promise<Settled<string>[]>((resolve, reject) => {
+      batches.push({ items, finish: (result) => (result instanceof Error ? reject(result) : resolve(result)) });
+    });
+  const committed = (items: number[]): Settled<string>[] => items.map((item) => ({ ok: true, value: `stored ${item}` }));
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  /** The batch with this index, once the queue has sent it (within a few event-loop turns). */
+  const batch = async (index: number) => {
+    for (let turn = 0; turn < 10 && batches.length <= index; turn++) await nextTurn();
+    const sent = batches[index];
+    assert.ok(sent, `batch ${index} was sent`);
+    return sent;
+  };
+  return { batches, writeBatch, committed, nextTurn, batch };
+}
+
+test('writes that arrive while a batch commits go together as the next batch', async () => {
+  const writer = manualWriter();
+  const queue = createWriteQueue({ writeBatch: writer.writeBatch, limit: 100, maxBatchSize: 100 });
+  const first = queue.push(1);
+  await writer.batch(0);
+  const waiting = [queue.push(2), queue.push(3), queue.push(4)];
+  await writer.nextTurn();
+  assert.deepEqual(writer.batches.map((batch) => batch.items), [[1]], 'one batch at a time');
+
+  writer.batches[0]!.finish(writer.committed([1]));
+  assert.equal(await first, 'stored 1');
+  (await writer.batch(1)).finish(writer.committed([2, 3, 4]));
+  assert.deepEqual(writer.batches.map((batch) => batch.items), [[1], [2, 3, 4]]);
+  assert.deepEqual(await Promise.all(waiting), ['stored 2', 'stored 3', 'stored 4']);
+  assert.deepEqual(queue.stats(), {
+    queueDepth: 0, queueLimit: 100, batchesCommitted: 2, messagesCommitted: 4, batchesFailed: 0, rejectedQueueFull: 0,
+  });
+});
+
+test('a batch holds at most maxBatchSize writes; the rest follow in the next batch', async () => {
+  const writer = manualWriter();
+  const sizes: number[] = [];
+  const queue = createWriteQueue({ writeBatch: writer.writeBatch, limit: 100, maxBatchSize: 2, onBatch: (size) => sizes.push(size) });
+  const all = [1, 2, 3, 4, 5].map((item) => queue.push(item));
+  for (let index = 0; index < 3; index++) {
+    const batch = await writer.batch(index);
+    batch.finish(writer.committed(batch.items));
+  }
+  assert.deepEqual(await Promise.all(all), [1, 2, 3, 4, 5].map((item) => `stored ${item}`));
+  assert.deepEqual(writer.batches.map((batch) => batch.items), [[1, 2], [3, 4], [5]]);
+  assert.deepEqual(sizes, [2, 2, 1]);
+});
+
+test('a full queue refuses a write at once with queue_full, and takes writes again once drained', async () => {
+  const writer = manualWriter();
+  const queue = createWriteQueue({ writeBatch: writer.writeBatch, limit: 2, maxBatchSize: 1 });
+  const accepted = [queue.push(1), queue.push(2)];
+  await assert.rejects(queue.push(3), (error) => error instanceof StoreUnavailableError && error.reason === 'queue_full');
+  assert.equal(queue.stats().queueDepth, 2);
+  assert.equal(queue.stats().rejectedQueueFull, 1);
+
+  for (let index = 0; index < 2; index++) {
+    const batch = await writer.batch(index);
+    batch.finish(writer.committed(batch.items));
+  }
+  assert.deepEqual(await Promise.all(accepted), ['stored 1', 'stored 2']);
+  await queue.drained();
+  const later = queue.push(4);
+  (await writer.batch(2)).finish(writer.committed([4]));
+  assert.equal(await later, 'stored 4');
+});
+
+test('a failed batch rejects every write in it; a failed row rejects only its own write', async () => {
+  const writer = manualWriter();
+  const queue = createWriteQueue({ writeBatch: writer.writeBatch, limit: 10, maxBatchSize: 10 });
+  const doomed = [queue.push(1), queue.push(2)];
+  (await writer.batch(0)).finish(new StoreUnavailableError('commit_failed'));
+  for (const write of doomed) {
+    await assert.rejects(write, (error) => error instanceof StoreUnavailableError && error.reason === 'commit_failed');
+  }
+
+  const mixed = [queue.push(3), queue.push(4), queue.push(5)];
+  (await writer.batch(1)).finish([{ ok: true, value: 'stored 3' }, { ok: false, error: new Error('row failed') }, { ok: true, value: 'stored 5' }]);
+  assert.equal(await mixed[0], 'stored 3');
+  await assert.rejects(mixed[1]!, /row failed/);
+  assert.equal(await mixed[2], 'stored 5');
+  assert.equal(queue.stats().batchesFailed, 1);
+  assert.equal(queue.stats().batchesCommitted, 1);
+});
+
+test('drained waits for queued and committing writes', async () => {
+  const writer = manualWriter();
+  const queue = createWriteQueue({ writeBatch: writer.writeBatch, limit: 10, maxBatchSize: 10 });
+  const write = queue.push(1);
+  let drained = false;
+  const done = queue.drained().then(() => (drained = true));
+  const batch = await writer.batch(0);
+  assert.equal(drained, false);
+  batch.finish(writer.committed([1]));
+  await write;
+  await done;
+  assert.equal(drained, true);
+});

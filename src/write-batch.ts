@@ -1,11 +1,15 @@
 // Group commit: a batch of messages is written in one transaction, so it costs one fsync instead of
-// one per message. Each message gets its own savepoint, so a message that fails (a constraint, a
-// bug in a trigger) is undone alone and its neighbours still commit. If the transaction itself
-// fails (BEGIN, COMMIT, or an error after which SQLite abandons the transaction, such as a full disk
-// or an I/O error), it is rolled back and nothing of the batch is stored.
+// one per message. One message that fails (a constraint, a bug in a trigger) must not fail its
+// neighbours, yet a savepoint around every message is costly: FTS5 flushes its pending index data at
+// each one, which made batches several times slower (see message-writer.ts). So a batch is first
+// written plainly; only if a message fails is it rolled back and written again with a savepoint per
+// message, which undoes the failing one alone. If the transaction itself fails (BEGIN, COMMIT, or
+// an error after which SQLite abandons the transaction, such as a full disk or an I/O error), it is
+// rolled back and nothing of the batch is stored.
 import type { DatabaseSync } from 'node:sqlite';
 import { prepareMessageWriter } from './message-writer.ts';
 import type { InsertResult } from './store.ts';
+import { inWriteTransaction } from './transaction.ts';
 import type { InboundMessage } from './validate.ts';
 
 export type WriteRequest = { message: InboundMessage; createdAt: string };
@@ -22,22 +26,19 @@ export type BatchWriter = (requests: readonly WriteRequest[]) => BatchOutcome;
 
 export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
   const writeMessage = prepareMessageWriter(db);
-  const begin = db.prepare('BEGIN IMMEDIATE');
-  const commit = db.prepare('COMMIT');
-  const rollback = db.prepare('ROLLBACK');
   const savepoint = db.prepare('SAVEPOINT message');
   const release = db.prepare('RELEASE message');
   const rollbackToSavepoint = db.prepare('ROLLBACK TO message');
 
-  function writeRow({ message, createdAt }: WriteRequest): RowOutcome {
+  function writeIsolated({ message, createdAt }: WriteRequest): RowOutcome {
     savepoint.run();
     try {
       const result = writeMessage(message, createdAt);
       release.run();
       return { ok: true, result };
     } catch (error) {
-      // After some errors SQLite has already rolled back the whole transaction: later rows would
-      // then run in autocommit mode, outside the batch. Fail the batch instead.
+      // After some errors SQLite has already rolled back the whole transaction: later messages
+      // would then run in autocommit mode, outside the batch. Fail the batch instead.
       if (!db.isTransaction) throw error;
       rollbackToSavepoint.run();
       release.run();
@@ -46,17 +47,25 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
   }
 
   return (requests) => {
+    let messageFailed = false;
     try {
-      begin.run();
-    } catch (error) {
-      return { ok: false, code: errorCode(error) };
-    }
-    try {
-      const rows = requests.map(writeRow);
-      commit.run();
+      const rows = inWriteTransaction(db, () =>
+        requests.map(({ message, createdAt }): RowOutcome => {
+          try {
+            return { ok: true, result: writeMessage(message, createdAt) };
+          } catch (error) {
+            messageFailed = true;
+            throw error;
+          }
+        }),
+      );
       return { ok: true, rows };
     } catch (error) {
-      if (db.isTransaction) rollback.run();
+      if (!messageFailed) return { ok: false, code: errorCode(error) };
+    }
+    try {
+      return { ok: true, rows: inWriteTransaction(db, () => requests.map(writeIsolated)) };
+    } catch (error) {
       return { ok: false, code: errorCode(error) };
     }
   };

@@ -21,6 +21,7 @@ export const WEBHOOK_RESULTS = [
   'unsupported_media_type',
   'body_incomplete',
   'not_configured',
+  'unavailable',
   'error',
 ] as const;
 

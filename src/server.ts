@@ -9,6 +9,7 @@ import { createMetrics } from './metrics.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 import { openSqliteStore } from './sqlite-store.ts';
 import type { Store } from './store.ts';
+import { recordWriteBatches } from './store-metrics.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -24,13 +25,18 @@ if (config.webhookSecret === null) {
   log.log('ERROR', { msg: 'WEBHOOK_SECRET is not set: /webhook answers 503 and /health/ready reports not ready' });
 }
 
-const store = await openStoreOrExit();
 const metrics = createMetrics();
 registerProcessMetrics(metrics);
+const store = await openStoreOrExit();
 
 async function openStoreOrExit(): Promise<Store> {
   try {
-    return await openSqliteStore({ path: config.database.path, queueLimit: config.writeQueueLimit, log });
+    return await openSqliteStore({
+      path: config.database.path,
+      queueLimit: config.writeQueueLimit,
+      log,
+      onBatch: recordWriteBatches(metrics),
+    });
   } catch (error) {
     // The message may name paths or SQL; the code and the variable are enough to act on.
     const code = error instanceof Error && 'code' in error ? String(error.code) : undefined;

@@ -1,7 +1,10 @@
-// Gauges read from the store at scrape time: how many messages it holds and how large the database
-// is. Other store-level families (write queue depth, batch sizes) belong here too.
+// The store's families: how many messages it holds and how large the database is, and the write
+// path's queue, read at scrape time; and the write batches, recorded as each one ends.
 import type { Metrics } from './metrics.ts';
 import type { Store } from './store.ts';
+
+/** Upper bounds of the batch-size histogram, in messages; 256 is the most one batch holds. */
+const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 export function registerStoreMetrics(metrics: Metrics, store: Store): void {
   const databaseBytes = metrics.gauge({
@@ -18,4 +21,49 @@ export function registerStoreMetrics(metrics: Metrics, store: Store): void {
       databaseBytes.set({}, summary.databaseBytes);
     },
   });
+
+  const queueLimit = metrics.gauge({
+    name: 'write_queue_limit',
+    help: 'Most messages that may wait to be committed at once (WRITE_QUEUE_LIMIT).',
+  });
+  let rejectedReported = 0;
+  const rejected = metrics.counter({
+    name: 'write_queue_rejected_total',
+    help: 'Messages answered 503 at once because the write queue was full.',
+  });
+  rejected.inc({}, 0);
+  metrics.gauge({
+    name: 'write_queue_depth',
+    help: 'Messages waiting to be committed, the batch being committed included.',
+    // One read sets every queue family, so they describe the same moment.
+    collect(depth) {
+      const stats = store.writeStats();
+      depth.set({}, stats.queueDepth);
+      queueLimit.set({}, stats.queueLimit);
+      // The counter mirrors a total the store keeps: add what it grew since the last scrape.
+      rejected.inc({}, stats.rejectedQueueFull - rejectedReported);
+      rejectedReported = stats.rejectedQueueFull;
+    },
+  });
+}
+
+/**
+ * The families of write batches: pass the returned function to the store as its `onBatch`, which
+ * calls it as each batch commits or fails.
+ */
+export function recordWriteBatches(metrics: Metrics): (size: number, committed: boolean) => void {
+  const sizes = metrics.histogram({
+    name: 'write_batch_size',
+    help: 'Messages per committed write batch: one transaction and one fsync each.',
+    buckets: BATCH_SIZE_BUCKETS,
+  });
+  const failed = metrics.counter({
+    name: 'write_batches_failed_total',
+    help: 'Write batches whose transaction failed and was rolled back; each of their messages was answered 503.',
+  });
+  failed.inc({}, 0);
+  return (size, committed) => {
+    if (committed) sizes.observe({}, size);
+    else failed.inc();
+  };
 }

@@ -57,17 +57,12 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/** Counters of the write path, for metrics: read them whenever, they never reset. */
+/** The write queue now, for metrics. */
 export type WriteStats = {
-  /** Messages waiting to be committed, including the batch being committed now. */
+  /** Messages waiting to be committed, the batch being committed included. */
   queueDepth: number;
   queueLimit: number;
-  /** Batches committed, and the messages they held. */
-  batchesCommitted: number;
-  messagesCommitted: number;
-  /** Batches whose transaction failed: every message in them was answered 503. */
-  batchesFailed: number;
-  /** Writes refused at once because the queue was full. */
+  /** Writes refused at once because the queue was full, since the store opened. */
   rejectedQueueFull: number;
 };
 

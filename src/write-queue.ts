@@ -33,7 +33,7 @@ export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, 
   let writing = 0;
   let scheduled = false;
   let idle: (() => void)[] = [];
-  const counts = { batchesCommitted: 0, messagesCommitted: 0, batchesFailed: 0, rejectedQueueFull: 0 };
+  let rejectedQueueFull = 0;
 
   function schedule(): void {
     if (scheduled || writing > 0 || waiting.length === 0) return;
@@ -61,12 +61,6 @@ export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, 
       const failure = error instanceof Error ? error : new StoreUnavailableError('commit_failed');
       for (const entry of batch) entry.reject(failure);
     }
-    if (committed) {
-      counts.batchesCommitted++;
-      counts.messagesCommitted += batch.length;
-    } else {
-      counts.batchesFailed++;
-    }
     writing = 0;
     onBatch?.(batch.length, committed);
     if (waiting.length > 0) {
@@ -81,7 +75,7 @@ export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, 
   return {
     push(item) {
       if (waiting.length + writing >= limit) {
-        counts.rejectedQueueFull++;
+        rejectedQueueFull++;
         return Promise.reject(new StoreUnavailableError('queue_full'));
       }
       return new Promise<Result>((resolve, reject) => {
@@ -94,7 +88,7 @@ export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, 
       return new Promise((resolve) => idle.push(resolve));
     },
     stats() {
-      return { queueDepth: waiting.length + writing, queueLimit: limit, ...counts };
+      return { queueDepth: waiting.length + writing, queueLimit: limit, rejectedQueueFull };
     },
   };
 }

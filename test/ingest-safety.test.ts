@@ -2,6 +2,7 @@
 // are stored and counted once, and a full write queue sheds load with 503 without losing anything.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseExposition, valueOf } from './support/exposition.ts';
 import { message, postWebhook, startService, storedRows, type Service } from './support/service.ts';
 
 /** Waits (a bounded number of short polls) until `count` log lines match; returns those lines. */
@@ -98,6 +99,9 @@ test('a full write queue answers 503 with Retry-After, stores every 200, and the
   assert.deepEqual(refused.filter((outcome) => stored.has(outcome.id)), [], 'a 503 stored nothing');
   const refusals = await logLines(service, (line) => line.result === 'unavailable', refused.length);
   assert.ok(refusals.every((line) => line.reason === 'queue_full' && line.status === 503));
+  const metrics = parseExposition(await (await fetch(`${service.url}/metrics`)).text());
+  assert.equal(valueOf(metrics, 'write_queue_rejected_total'), refused.length);
+  assert.equal(valueOf(metrics, 'webhook_requests_total', { result: 'unavailable' }), refused.length);
 
   // Recovery: ready, and the refused messages go through when retried one at a time.
   assert.equal((await fetch(`${service.url}/health/ready`)).status, 200);

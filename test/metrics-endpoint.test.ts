@@ -56,6 +56,11 @@ test('GET /metrics', async (t) => {
       http_request_duration_seconds: 'histogram',
       database_size_bytes: 'gauge',
       messages_stored: 'gauge',
+      write_queue_limit: 'gauge',
+      write_queue_rejected_total: 'counter',
+      write_queue_depth: 'gauge',
+      write_batch_size: 'histogram',
+      write_batches_failed_total: 'counter',
     });
     for (const family of exposition.values()) assert.ok(family.help !== undefined && family.help.length > 0, family.name);
   });
@@ -124,6 +129,18 @@ test('GET /metrics', async (t) => {
     } finally {
       db.close();
     }
+  });
+
+  await t.test('reports the write queue, and one batch per message posted alone', async () => {
+    const exposition = await scrape(service);
+    assert.equal(valueOf(exposition, 'write_queue_depth'), 0);
+    assert.equal(valueOf(exposition, 'write_queue_limit'), 1000);
+    assert.equal(valueOf(exposition, 'write_queue_rejected_total'), 0);
+    assert.equal(valueOf(exposition, 'write_batches_failed_total'), 0);
+    // The stored message and its duplicate reached the store, one after the other.
+    assert.equal(valueOf(exposition, 'write_batch_size_count'), 2);
+    assert.equal(valueOf(exposition, 'write_batch_size_sum'), 2);
+    assert.equal(valueOf(exposition, 'write_batch_size_bucket', { le: '1' }), 2);
   });
 
   await t.test('reports plausible process figures', async () => {

@@ -6,10 +6,12 @@
 //            in bench-data/, which git ignores)
 //   memory   (only when asked for) the service on `:memory:`: no fsync and no writer thread, so
 //            the gap to `unique` is what durability costs
-// For each: requests/s and its ratio to the floor, p50/p99 latency, non-200 responses, and from
-// scripts/bench-probe.ts (loaded into every server): the server's peak RSS, event-loop delay p99,
-// and CPU time per request over all its threads, a figure that other load on the machine sways
-// less than requests/s.
+// For each: requests/s and its ratio to the floor, p50/p99 latency, non-200 responses; from
+// scripts/bench-probe.ts (loaded into every server) the server's peak RSS and CPU time per request
+// over all its threads, a figure that other load on the machine sways less than requests/s; and
+// the event-loop delay p99 over the timed phase, from the service's own /metrics (the probe's, for
+// the floor), plus the average write batch from /metrics; and, for the service, how fast reads
+// (/stats, /messages) answer meanwhile.
 // Servers run as their own processes; this process is the load generator, with every body signed
 // before the timed phase. Only 127.0.0.1 is contacted, and every run stops by itself.
 //
@@ -24,10 +26,9 @@ import { createServer as createNetServer, connect } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { prepareMessageWriter } from '../src/message-writer.ts';
 import { MIGRATIONS } from '../src/migrations.ts';
 import { signBody } from '../src/signature.ts';
-import { openSqliteDatabase } from '../src/sqlite-store.ts';
+import { seedDatabase, syntheticMessage, type SeedPlan } from './synthetic-messages.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DATA = join(ROOT, 'bench-data');
@@ -67,30 +68,31 @@ if (generator === 'wrk' && spawnSync('wrk', ['--version']).error !== undefined) 
 type Signed = { body: Buffer; signature: string };
 type Load = { requests: number; seconds: number; p50: number; p99: number; non200: number; exhausted: boolean };
 type Probe = { cpuMs: number; eventLoopDelayP99Ms: number; peakRssBytes: number | null };
-type Row = { scenario: Scenario; load: Load; probe: Probe | null };
+/** From the service's /metrics over the timed phase; null for the floor, which has none. */
+type Scraped = { eventLoopDelayP99Ms: number; averageBatch: number } | null;
+/** Latencies of the reads asked while ingest ran, and how many did not answer 200. */
+type Reads = { latencies: Float64Array; failed: number } | null;
+type Row = { scenario: Scenario; load: Load; probe: Probe | null; scraped: Scraped; reads: Reads };
 
 // ---- messages ---------------------------------------------------------------------------------
 
-const WORDS = 'ok thanks see you tomorrow please call me when you are free the order shipped today invoice attached meeting at noon running late on my way'.split(' ');
-
-function messageFor(id: string, n: number): { message_id: string; from: string; to: string; ts: string; text: string } {
-  const words = 4 + (n % 37);
-  let text = '';
-  for (let w = 0; w < words; w++) text += (w === 0 ? '' : ' ') + (WORDS[(n * 7 + w * 13) % WORDS.length] as string);
-  const ts = new Date(Date.UTC(2025, 0, 1) + n * 7_777).toISOString().replace('.000Z', 'Z');
-  return { message_id: id, from: `+91${String(9_000_000_000 + (n % 100_000))}`, to: '+14155550100', ts, text };
-}
+/** The read benchmark's synthetic traffic (scripts/synthetic-messages.ts): 10 messages a sender. */
+const planFor = (rows: number): SeedPlan => ({ rows, senders: Math.max(1, Math.floor(rows / 10)) });
+/** Live traffic is stamped now: after everything seeded, a few milliseconds apart. */
+const LIVE_START = Date.UTC(2025, 6, 1);
 
 /** Signed requests; with `halfDuplicates` every other one repeats an earlier message exactly. */
 function signedRequests(prefix: string, count: number, halfDuplicates: boolean): Signed[] {
   const requests: Signed[] = [];
   const unique: Signed[] = [];
+  const plan = planFor(count);
   for (let i = 0; i < count; i++) {
     if (halfDuplicates && i % 2 === 1) {
       requests.push(unique[Math.floor(Math.random() * unique.length)] as Signed);
       continue;
     }
-    const body = Buffer.from(JSON.stringify(messageFor(`${prefix}-${i}`, i)));
+    const ts = new Date(LIVE_START + i * 7).toISOString();
+    const body = Buffer.from(JSON.stringify({ ...syntheticMessage(i, plan), message_id: `${prefix}-${i}`, ts }));
     const signed = { body, signature: signBody(SECRET, body) };
     unique.push(signed);
     requests.push(signed);
@@ -106,21 +108,12 @@ function seededDatabase(rows: number): string {
     .update(readFileSync(join(ROOT, 'src/message-writer.ts')))
     .digest('hex')
     .slice(0, 12);
-  const path = join(DATA, `seed-${rows}-${key}.db`);
+  const path = join(DATA, `ingest-seed-${rows}-${key}.db`);
   if (existsSync(path)) return path;
   const partial = `${path}.partial`;
   for (const suffix of ['', '-wal', '-shm']) rmSync(partial + suffix, { force: true });
   process.stderr.write(`seeding ${rows} messages into ${path} (once; later runs reuse it)\n`);
-  const db = openSqliteDatabase(partial);
-  db.exec('PRAGMA synchronous = OFF'); // a seed that dies half-way is simply redone
-  const write = prepareMessageWriter(db);
-  const createdAt = new Date().toISOString();
-  for (let start = 0; start < rows; start += 10_000) {
-    db.exec('BEGIN');
-    for (let n = start; n < Math.min(rows, start + 10_000); n++) write(messageFor(`seed-${n}`, n), createdAt);
-    db.exec('COMMIT');
-  }
-  db.close();
+  seedDatabase(partial, planFor(rows));
   renameSync(partial, path);
   return path;
 }
@@ -202,7 +195,7 @@ function post(agent: Agent, port: number, signed: Signed): Promise<number> {
   });
 }
 
-async function loadWithNode(server: Server, requests: Signed[]): Promise<Load> {
+async function loadWithNode(server: Server, requests: Signed[], startTimed: () => void): Promise<Load> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const latencies: number[] = [];
   let next = 0;
@@ -210,7 +203,7 @@ async function loadWithNode(server: Server, requests: Signed[]): Promise<Load> {
   let lastEnd = 0;
   const timedStart = performance.now() + warmupMs;
   const end = timedStart + durationMs;
-  const reset = setTimeout(() => process.kill(server.pid, 'SIGUSR2'), warmupMs);
+  const reset = setTimeout(startTimed, warmupMs);
 
   async function lane(): Promise<void> {
     while (next < requests.length && performance.now() < end) {
@@ -240,10 +233,10 @@ async function loadWithNode(server: Server, requests: Signed[]): Promise<Load> {
 }
 
 /** wrk cannot sign, so it replays the pre-signed requests from a file (scripts/bench-wrk.lua). */
-function loadWithWrk(server: Server, requests: Signed[]): Promise<Load> {
+function loadWithWrk(server: Server, requests: Signed[], startTimed: () => void): Promise<Load> {
   const file = join(DATA, 'wrk-requests.txt');
   writeFileSync(file, requests.map((r) => `${r.signature} ${r.body.toString()}`).join('\n') + '\n');
-  process.kill(server.pid, 'SIGUSR2');
+  startTimed();
   const seconds = durationMs / 1000;
   const child = spawn(
     'wrk',
@@ -291,16 +284,67 @@ async function run(scenario: Scenario): Promise<Row> {
   }
   const requests = signedRequests(`${scenario}-${Date.now()}`, POOL_SIZE, scenario === 'dup50');
   const server = await startServer(scenario, dbPath);
-  const load = generator === 'wrk' ? await loadWithWrk(server, requests) : await loadWithNode(server, requests);
+  const service = dbPath !== null;
+  const timed: { atStart?: Promise<Map<string, number>>; reader?: ReturnType<typeof readWhileIngesting> } = {};
+  const startTimed = () => {
+    process.kill(server.pid, 'SIGUSR2');
+    if (!service) return;
+    // A scrape also restarts the service's event-loop figures: the next one covers the timed phase.
+    timed.atStart = scrapeMetrics(server.port);
+    timed.reader = readWhileIngesting(server.port);
+  };
+  const load = generator === 'wrk' ? await loadWithWrk(server, requests, startTimed) : await loadWithNode(server, requests, startTimed);
+  const reads = (await timed.reader?.stop()) ?? null;
+  const scraped = timed.atStart === undefined ? null : scrapedFigures(await timed.atStart, await scrapeMetrics(server.port));
   const probe = await server.stop();
   if (dbPath !== null && dbPath !== ':memory:') for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
-  return { scenario, load, probe };
+  return { scenario, load, probe, scraped, reads };
+}
+
+/** While ingest runs flat out, a reader asks for /stats and the first page of /messages, in turn, ten times a second. */
+function readWhileIngesting(port: number): { stop(): Promise<Reads> } {
+  const latencies: number[] = [];
+  let failed = 0;
+  let running = true;
+  const done = (async () => {
+    for (let n = 0; running; n++) {
+      const started = performance.now();
+      const response = await fetch(`http://127.0.0.1:${port}${n % 2 === 0 ? '/stats' : '/messages?limit=50'}`).catch(() => null);
+      await response?.arrayBuffer();
+      if (response?.status === 200) latencies.push(performance.now() - started);
+      else failed++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return { latencies: Float64Array.from(latencies).sort(), failed };
+    },
+  };
+}
+
+/** The unlabelled samples of the service's /metrics, by name. */
+async function scrapeMetrics(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const samples = new Map<string, number>();
+  for (const match of text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/gm)) samples.set(match[1] as string, Number(match[2]));
+  return samples;
+}
+
+function scrapedFigures(before: Map<string, number>, after: Map<string, number>): Scraped {
+  const grew = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+  return {
+    eventLoopDelayP99Ms: (after.get('nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000,
+    averageBatch: grew('write_batch_size_sum') / grew('write_batch_size_count'),
+  };
 }
 
 function table(rows: Row[]): string {
   const floor = rows.find((row) => row.scenario === 'floor');
   const rate = (row: Row) => row.load.requests / row.load.seconds;
-  const header = ['scenario', 'req/s', 'vs floor', 'p50 ms', 'p99 ms', 'non-200', 'peak RSS MB', 'loop p99 ms', 'CPU µs/req'];
+  const header = ['scenario', 'req/s', 'vs floor', 'p50 ms', 'p99 ms', 'non-200', 'peak RSS MB', 'loop p99 ms', 'CPU µs/req', 'avg batch', 'reads p50/max ms'];
   const lines = rows.map((row) => [
     row.scenario + (row.load.exhausted ? ' (pool used up)' : ''),
     rate(row).toFixed(0),
@@ -309,8 +353,13 @@ function table(rows: Row[]): string {
     row.load.p99.toFixed(2),
     String(row.load.non200),
     row.probe?.peakRssBytes == null ? '?' : (row.probe.peakRssBytes / 2 ** 20).toFixed(0),
-    row.probe === null ? '?' : row.probe.eventLoopDelayP99Ms.toFixed(2),
+    (row.scraped?.eventLoopDelayP99Ms ?? row.probe?.eventLoopDelayP99Ms)?.toFixed(2) ?? '?',
     row.probe === null ? '?' : ((row.probe.cpuMs * 1000) / row.load.requests).toFixed(0),
+    row.scraped === null ? '-' : row.scraped.averageBatch.toFixed(1),
+    row.reads === null
+      ? '-'
+      : `${percentile(row.reads.latencies, 50).toFixed(1)}/${percentile(row.reads.latencies, 100).toFixed(1)}` +
+        (row.reads.failed > 0 ? ` (${row.reads.failed} failed)` : ''),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] as string).length)));
   return [header, ...lines].map((line) => line.map((cell, column) => cell.padStart(widths[column] as number)).join('  ')).join('\n');

@@ -67,12 +67,14 @@ export function startWriteThread({ path, onUnexpectedExit }: WriteThreadOptions)
 
   return new Promise((resolve, reject) => {
     worker.on('message', (message: FromWriter) => {
-      if (message.kind === 'written') pending.shift()?.resolve(message.outcome);
-      else if (message.kind === 'ready') {
+      if (message.kind === 'written') {
+        pending.shift()?.resolve(message.outcome);
+      } else if (message.kind === 'ready') {
         started = true;
         resolve(thread);
+      } else {
+        reject(Object.assign(new Error('the writer thread cannot open the database'), { code: message.code }));
       }
-      else reject(Object.assign(new Error('the writer thread cannot open the database'), { code: message.code }));
     });
     void exited.then(() => reject(new Error('the writer thread stopped before opening the database')));
   });

@@ -72,6 +72,12 @@ test('one message_id posted by 100 concurrent requests among other traffic is st
   assert.equal(lines.length, 100);
   assert.equal(lines.filter((line) => line.result === 'created').length, 1);
   assert.equal(lines.filter((line) => line.result === 'duplicate').length, 99);
+  // Counted once everywhere else too: the request counters and the stored statistics.
+  const metrics = parseExposition(await (await fetch(`${service.url}/metrics`)).text());
+  assert.equal(valueOf(metrics, 'webhook_requests_total', { result: 'created' }), 101);
+  assert.equal(valueOf(metrics, 'webhook_requests_total', { result: 'duplicate' }), 99);
+  const stats = (await (await fetch(`${service.url}/stats`)).json()) as { total_messages: number };
+  assert.equal(stats.total_messages, 101);
 });
 
 test('a full write queue answers 503 with Retry-After, stores every 200, and the service recovers', async (t) => {

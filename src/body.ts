@@ -17,19 +17,33 @@ export function assertDeclaredLength(req: IncomingMessage, maxBytes: number): vo
   if (declared !== undefined && Number(declared) > maxBytes) throw new HttpError('payload_too_large');
 }
 
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  assertDeclaredLength(req, maxBytes);
-  const chunks: Buffer[] = [];
-  let received = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    assertDeclaredLength(req, maxBytes);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const settle = (error: HttpError | null) => {
+      req.off('data', onData).off('end', onEnd).off('error', onIncomplete).off('close', onClose);
+      if (error !== null) {
+        // Stop reading; the response closes the connection (see app.ts), so the unread rest of
+        // the body is never buffered.
+        req.pause();
+        reject(error);
+      } else {
+        resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
+      }
+    };
+    const onData = (chunk: Buffer) => {
       received += chunk.length;
-      if (received > maxBytes) throw new HttpError('payload_too_large');
-      chunks.push(chunk);
-    }
-  } catch (error) {
+      if (received > maxBytes) settle(new HttpError('payload_too_large'));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle(null);
     // A client that aborts mid-body is a client problem, not a server fault worth a 500.
-    throw error instanceof HttpError ? error : new HttpError('body_incomplete');
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received);
+    const onIncomplete = () => settle(new HttpError('body_incomplete'));
+    const onClose = () => {
+      if (!req.complete) onIncomplete();
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onIncomplete).on('close', onClose);
+  });
 }

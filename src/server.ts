@@ -20,6 +20,8 @@ if (!loaded.ok) {
 }
 const config = loaded.value;
 const log = createLogger({ level: config.logLevel });
+// Lines are buffered for at most one event-loop turn; write them out whatever ends the process.
+process.on('exit', () => log.flush());
 
 if (config.webhookSecret === null) {
   log.log('ERROR', { msg: 'WEBHOOK_SECRET is not set: /webhook answers 503 and /health/ready reports not ready' });

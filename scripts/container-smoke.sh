@@ -104,6 +104,8 @@ compose up -d
 wait_healthy
 say "ok: healthy again after down and up"
 container=$(api_container)
+listed=$(curl -sS "$base/messages?limit=100" | jq -r --arg id "$id" '.data[] | select(.message_id == $id) | .text')
+expect "GET /messages lists the message after down and up" "$listed" "Hello from the container smoke"
 expect "the same message again is acknowledged" "$(post_signed "$body" "$WEBHOOK_SECRET")" '200 {"status":"ok"}'
 # The new container's log says whether that POST found the row the first container stored.
 podman logs "$container" 2>/dev/null | grep "\"message_id\":\"$id\"" | grep '"result":"duplicate"' >/dev/null ||

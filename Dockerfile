@@ -3,7 +3,7 @@
 #
 # Base images, pinned by tag here and nowhere else. For reproducible production builds, pin the
 # digests too (NAME:TAG@sha256:...), or override at build time with --build-arg.
-ARG NODE_IMAGE=docker.io/library/node:24-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 # Image labels. VERSION: keep equal to "version" in package.json (test/container-files.test.ts
 # checks it). SOURCE_URL and REVISION: set by the release build, e.g.

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from './config.ts';
-import { HttpError } from './http-error.ts';
+import { ERRORS, HttpError } from './http-error.ts';
 import type { LogFields, Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { createRequestMetrics, UNMATCHED_PATH } from './request-metrics.ts';
@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     ctx.logFields.error = error instanceof Error ? error.name : typeof error;
     if (error instanceof Error && 'code' in error) ctx.logFields.code = String(error.code);
     ctx.logFields.result ??= 'error';
-    return { status: 500, body: { detail: 'internal error' } };
+    return { status: ERRORS.internal_error.status, body: { detail: ERRORS.internal_error.detail } };
   }
 }
 

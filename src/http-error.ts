@@ -15,6 +15,10 @@ export const ERRORS = {
   // Nothing was stored: a retry after Retry-After seconds is safe and likely to succeed.
   unavailable: { status: 503, detail: 'service unavailable, retry later', headers: { 'Retry-After': '1' } },
   internal_error: { status: 500, detail: 'internal error' },
+  // Answered for requests Node's HTTP parser rejects before routing (client-error.ts).
+  bad_request: { status: 400, detail: 'bad request' },
+  request_timeout: { status: 408, detail: 'request timeout' },
+  headers_too_large: { status: 431, detail: 'request headers too large' },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

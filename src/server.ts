@@ -63,6 +63,11 @@ server.on('clientError', createClientErrorHandler(log));
 server.maxHeadersCount = 100;
 server.maxRequestsPerSocket = 10_000;
 
+// A port in use or an address that cannot be bound: one log line naming the variables, not a trace.
+server.once('error', (error: Error & { code?: string }) => {
+  log.log('ERROR', { msg: 'cannot listen on HOST:PORT', host: config.host, port: config.port, code: error.code });
+  process.exit(1);
+});
 server.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;

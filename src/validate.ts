@@ -13,6 +13,8 @@ export type InboundMessage = {
 };
 
 export const MAX_TEXT_CHARACTERS = 4096;
+/** Ids travel in cursors, Link headers and log lines: bounded so one message cannot bloat them. */
+export const MAX_MESSAGE_ID_CHARACTERS = 256;
 const MSISDN = /^\+\d{1,15}$/;
 const MSISDN_PATTERN_TEXT = '^\\+\\d{1,15}$';
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
@@ -40,6 +42,8 @@ export function validateMessage(input: unknown): Validation<InboundMessage> {
   const messageId = requiredString(field('message_id'), 'message_id', issues);
   if (messageId !== null && messageId.length === 0) {
     issues.push(issue('message_id', 'String should have at least 1 character', 'string_too_short'));
+  } else if (messageId !== null && exceeds(messageId, MAX_MESSAGE_ID_CHARACTERS)) {
+    issues.push(issue('message_id', `String should have at most ${MAX_MESSAGE_ID_CHARACTERS} characters`, 'string_too_long'));
   }
   for (const name of ['from', 'to'] as const) {
     const value = requiredString(field(name), name, issues);
@@ -57,7 +61,9 @@ export function validateMessage(input: unknown): Validation<InboundMessage> {
   if (text !== undefined && text !== null) {
     if (typeof text !== 'string') {
       issues.push(issue('text', 'Input should be a valid string', 'string_type'));
-    } else if (countCharacters(text) > MAX_TEXT_CHARACTERS) {
+    } else if (!text.isWellFormed()) {
+      issues.push(notUnicode('text'));
+    } else if (exceeds(text, MAX_TEXT_CHARACTERS)) {
       issues.push(issue('text', `String should have at most ${MAX_TEXT_CHARACTERS} characters`, 'string_too_long'));
     }
   }
@@ -97,12 +103,12 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
 }
 
-/** Length in Unicode code points, as Python counts it: an emoji is one character, not two. */
-function countCharacters(text: string): number {
-  if (text.length <= MAX_TEXT_CHARACTERS) return text.length;
+/** Longer than `max` Unicode code points, as Python counts them: an emoji is one, not two. */
+function exceeds(text: string, max: number): boolean {
+  if (text.length <= max) return false;
   let count = 0;
-  for (const _ of text) count++;
-  return count;
+  for (const _ of text) if (++count > max) return true;
+  return false;
 }
 
 function requiredString(value: unknown, name: string, issues: ValidationIssue[]): string | null {
@@ -114,7 +120,17 @@ function requiredString(value: unknown, name: string, issues: ValidationIssue[])
     issues.push(issue(name, 'Input should be a valid string', 'string_type'));
     return null;
   }
+  if (!value.isWellFormed()) {
+    issues.push(notUnicode(name));
+    return null;
+  }
   return value;
+}
+
+// JSON may escape a lone surrogate (\ud800), which is not text: SQLite would store it as U+FFFD,
+// so two different ids could collide and a text would change on the way in.
+function notUnicode(name: string): ValidationIssue {
+  return issue(name, 'Input should be a valid string, unable to parse raw data as a unicode string', 'string_unicode');
 }
 
 function issue(name: string, msg: string, type: string): ValidationIssue {

@@ -11,7 +11,6 @@ import { StoreUnavailableError, type InsertResult, type Store } from './store.ts
 import { parseJson, validateMessage, type InboundMessage } from './validate.ts';
 
 export const WEBHOOK_PATH = '/webhook';
-const MAX_LOGGED_MESSAGE_ID = 256;
 
 export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
   async function receive(ctx: RequestContext) {
@@ -30,8 +29,8 @@ export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
       const validated = validateMessage(parsed.value);
       if (!validated.ok) throw new HttpError('validation_error', { issues: validated.issues });
 
-      // Bounded: an id may be as long as the body allows, and one request must not flood the log.
-      logFields.message_id = validated.value.message_id.slice(0, MAX_LOGGED_MESSAGE_ID);
+      // Validation bounds the id (MAX_MESSAGE_ID_CHARACTERS), so one request cannot flood the log.
+      logFields.message_id = validated.value.message_id;
       const outcome = await insertOrUnavailable(store, validated.value, logFields);
       logFields.dup = outcome === 'duplicate';
       logFields.result = outcome;

@@ -104,6 +104,7 @@ test('a full write queue answers 503 with Retry-After, stores every 200, and the
   assert.deepEqual(accepted.filter((outcome) => !stored.has(outcome.id)), [], 'every 200 is stored');
   assert.deepEqual(refused.filter((outcome) => stored.has(outcome.id)), [], 'a 503 stored nothing');
   const refusals = await logLines(service, (line) => line.result === 'unavailable', refused.length);
+  assert.equal(refusals.length, refused.length, 'one log line per refusal');
   assert.ok(refusals.every((line) => line.reason === 'queue_full' && line.status === 503));
   const metrics = parseExposition(await (await fetch(`${service.url}/metrics`)).text());
   assert.equal(valueOf(metrics, 'write_queue_rejected_total'), refused.length);

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { signBody } from '../src/signature.ts';
-import { message, postWebhook, SECRET, startService, storedRows, type Service } from './support/service.ts';
+import { message, postWebhook, runToExit, SECRET, startService, storedRows, type Service } from './support/service.ts';
 
 test('GET /health/live answers 200 {"status":"live"}', async (t) => {
   const service = await startService(t);
@@ -134,7 +134,9 @@ test('a request the HTTP parser rejects gets a JSON 400 and a log line, and the 
   assert.match(answer, /^HTTP\/1\.1 400 /);
   assert.match(answer, /Content-Type: application\/json/);
   assert.ok(answer.endsWith('{"detail":"bad request"}'));
-  await service.waitForLog((line) => line.msg === 'client error' && line.status === 400);
+  const requestId = /X-Request-ID: ([0-9a-f-]{36})\r\n/.exec(answer)?.[1];
+  assert.ok(requestId);
+  await service.waitForLog((line) => line.msg === 'client error' && line.status === 400 && line.request_id === requestId);
   assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
 });
 
@@ -154,3 +156,15 @@ function rawExchange(service: Service, text: string): Promise<string> {
     socket.on('error', reject);
   });
 }
+
+test('a port already in use stops startup with one JSON line and a non-zero exit', async (t) => {
+  const first = await startService(t);
+  const port = new URL(first.url).port;
+  const { code, stdout, stderr } = await runToExit({ WEBHOOK_SECRET: 's', HOST: '127.0.0.1', PORT: port, DATABASE_URL: 'sqlite:///:memory:' });
+  assert.notEqual(code, 0);
+  assert.equal(stderr, '');
+  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const failure = lines.find((line) => line.msg === 'cannot listen on HOST:PORT');
+  assert.ok(failure);
+  assert.equal(failure.code, 'EADDRINUSE');
+});

@@ -8,7 +8,6 @@ export type LogFields = Record<string, string | number | boolean | null | undefi
 
 export type Logger = {
   log(level: LogLevel, fields: LogFields): void;
-  enabled(level: LogLevel): boolean;
   /** Writes out lines still buffered; the entry point calls it before the process exits. */
   flush(): void;
 };
@@ -29,7 +28,6 @@ export function createLogger({ level, write, now }: LoggerOptions): Logger {
   const clock = now ?? (() => new Date());
   const enabled = (candidate: LogLevel) => LOG_LEVELS[candidate] >= threshold;
   return {
-    enabled,
     log(candidate, fields) {
       if (!enabled(candidate)) return;
       sink.write(JSON.stringify({ ts: clock().toISOString(), level: candidate, ...fields }) + '\n');

@@ -159,7 +159,7 @@ function labelText(labelNames: readonly string[], labelValues: readonly string[]
 }
 
 /** The exposition format's escapes for label values: backslash, double quote and line feed. */
-export function escapeLabelValue(value: string): string {
+function escapeLabelValue(value: string): string {
   return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 }
 

@@ -35,7 +35,6 @@ export type Handler = (ctx: RequestContext) => Promise<Reply>;
 
 export type AppDeps = { config: Config; store: Store; log: Logger; metrics: Metrics };
 
-
 // Accept a caller's request id only when it is a short token of safe characters; anything else
 // could smuggle separators or control characters into logs and headers.
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -102,10 +102,11 @@ function signedRequests(prefix: string, count: number, halfDuplicates: boolean):
 
 /** A database holding `rows` messages, written through the service's own message writer. */
 function seededDatabase(rows: number): string {
-  // The cache key covers the schema and the writer, so a change to either seeds afresh.
+  // The cache key covers the schema and the writers, so a change to any of them seeds afresh.
   const key = createHash('sha256')
     .update(MIGRATIONS.join('\n'))
     .update(readFileSync(join(ROOT, 'src/message-writer.ts')))
+    .update(readFileSync(join(ROOT, 'src/search-index.ts')))
     .digest('hex')
     .slice(0, 12);
   const path = join(DATA, `ingest-seed-${rows}-${key}.db`);

@@ -3,6 +3,7 @@
 // to ask. Seeding goes through the service's own writer, inside batched transactions.
 import { DatabaseSync } from 'node:sqlite';
 import { prepareMessageWriter } from '../src/message-writer.ts';
+import { prepareSearchIndexer } from '../src/search-index.ts';
 import { openSqliteDatabase } from '../src/sqlite-store.ts';
 import { inWriteTransaction } from '../src/transaction.ts';
 import type { InboundMessage } from '../src/validate.ts';
@@ -58,11 +59,12 @@ export function syntheticMessage(i: number, plan: SeedPlan): InboundMessage {
 
 export type SeedResult = { created: number; duplicates: number; seconds: number };
 
-/** Writes messages 0..rows-1 into the database file, `batch` per transaction. Idempotent. */
+/** Writes messages 0..rows-1 into the database file, `batch` per transaction, and indexes them. Idempotent. */
 export function seedDatabase(path: string, plan: SeedPlan, batch = 10_000, onBatch?: (done: number) => void): SeedResult {
   const db = openSqliteDatabase(path);
   try {
     const write = prepareMessageWriter(db);
+    const searchIndex = prepareSearchIndexer(db);
     const started = performance.now();
     let created = 0;
     for (let first = 0; first < plan.rows; first += batch) {
@@ -71,6 +73,7 @@ export function seedDatabase(path: string, plan: SeedPlan, batch = 10_000, onBat
       inWriteTransaction(db, () => {
         for (let i = first; i < last; i++) if (write(syntheticMessage(i, plan), createdAt) === 'created') created++;
       });
+      searchIndex.indexNext(batch);
       onBatch?.(last);
     }
     return { created, duplicates: plan.rows - created, seconds: (performance.now() - started) / 1000 };

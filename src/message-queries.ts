@@ -7,9 +7,9 @@
 // - order and `since` ride the index (ts_key, message_id); `from` rides (from_msisdn, ts_key,
 //   message_id), whose order is already the listing order, so no shape sorts except search;
 // - `q` of 3 or more characters is driven by the trigram index (CROSS JOIN fixes the join
-//   order): rows holding every trigram of q are the candidates, then sorted. Shorter, or with a
-//   `from` whose sender has few messages (its maintained count says so), the text of each row in
-//   range is checked instead.
+//   order): rows holding every trigram of q are the candidates, with the few rows the index has
+//   not reached yet (search-index.ts), then sorted. Shorter, or with a `from` whose sender has few
+//   messages (its maintained count says so), the text of each row in range is checked instead.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { ListPosition, MessagePage, MessageQuery, MessageStats } from './store.ts';
 import { inReadTransaction } from './transaction.ts';
@@ -20,7 +20,6 @@ export type MessageQueries = {
   stats(): MessageStats;
 };
 
-const TOP_SENDERS = 10;
 const TRIGRAM = 3;
 // Any subset of q's trigrams finds a superset of its matches; a bound on how many keeps a long
 // query from costing one index lookup per character.
@@ -37,10 +36,7 @@ type MessageRow = { message_id: string; from_msisdn: string; to_msisdn: string; 
 export function prepareMessageQueries(db: DatabaseSync): MessageQueries {
   const totals = db.prepare('SELECT message_count, sender_count FROM message_totals WHERE id = 1');
   const senderCount = db.prepare('SELECT message_count FROM sender_counts WHERE from_msisdn = ?');
-  const topSenders = db.prepare(
-    `SELECT from_msisdn, message_count FROM sender_counts
-     ORDER BY message_count DESC, from_msisdn ASC LIMIT ${TOP_SENDERS}`,
-  );
+  const topSenders = db.prepare('SELECT from_msisdn, message_count FROM top_senders ORDER BY message_count DESC, from_msisdn ASC');
   const firstTs = db.prepare('SELECT ts FROM messages ORDER BY ts_key ASC, message_id ASC LIMIT 1');
   const lastTs = db.prepare('SELECT ts FROM messages ORDER BY ts_key DESC, message_id DESC LIMIT 1');
 
@@ -153,16 +149,27 @@ export function trigramQuery(q: string): string {
   return [...trigrams].map((trigram) => `"${trigram.replaceAll('"', '""')}"`).join(' AND ');
 }
 
-// The tables a shape reads: the trigram index drives its join when it is used.
-function source(shape: Shape): string {
-  return shape.search === 'trigram_index'
-    ? 'messages_text CROSS JOIN messages AS m ON m.id = messages_text.rowid'
-    : 'messages AS m';
+/**
+ * What a shape reads, as `FROM ... WHERE ...` parts whose rows together are the matches. A trigram
+ * search has two: the rows the index already covers, found through it (CROSS JOIN makes the index
+ * drive the join), and the few stored since, above search_progress.indexed_through, whose text is
+ * checked directly (search-index.ts). The index holds no row above the mark, so none is counted twice.
+ */
+function parts(shape: Shape, extra: string[] = []): string[] {
+  const conditions = [...filterConditions(shape), ...extra];
+  if (shape.search !== 'trigram_index') return [`FROM messages AS m ${whereClause(conditions)}`];
+  return [
+    `FROM messages_text CROSS JOIN messages AS m ON m.id = messages_text.rowid
+     ${whereClause(['messages_text MATCH :trigrams', ...conditions])}`,
+    // NOT INDEXED keeps the planner on the id range (at most a few chunks of rows), never on an
+    // index that yields listing order but would walk far more.
+    `FROM messages AS m NOT INDEXED
+     ${whereClause(['m.id > (SELECT indexed_through FROM search_progress WHERE id = 1)', ...conditions])}`,
+  ];
 }
 
 function filterConditions(shape: Shape): string[] {
   const conditions: string[] = [];
-  if (shape.search === 'trigram_index') conditions.push('messages_text MATCH :trigrams');
   if (shape.from) conditions.push('m.from_msisdn = :from');
   if (shape.since) conditions.push('m.ts_key >= :since');
   // The trigram index (with its Unicode case folding) only narrows the candidates; this check
@@ -177,15 +184,15 @@ function whereClause(conditions: string[]): string {
 }
 
 function countSql(shape: Shape): string {
-  return `SELECT count(*) AS n FROM ${source(shape)} ${whereClause(filterConditions(shape))}`;
+  const counted = parts(shape);
+  if (counted.length === 1) return `SELECT count(*) AS n ${counted[0]}`;
+  return `SELECT ${counted.map((part) => `(SELECT count(*) ${part})`).join(' + ')} AS n`;
 }
 
 function pageSql(shape: Shape): string {
-  const conditions = filterConditions(shape);
-  if (shape.after) conditions.push('(m.ts_key, m.message_id) > (:after_key, :after_id)');
-  return `SELECT m.message_id, m.from_msisdn, m.to_msisdn, m.ts, m.ts_key, m.text
-          FROM ${source(shape)} ${whereClause(conditions)}
-          ORDER BY m.ts_key, m.message_id LIMIT :limit OFFSET :offset`;
+  const after = shape.after ? ['(m.ts_key, m.message_id) > (:after_key, :after_id)'] : [];
+  const selects = parts(shape, after).map((part) => `SELECT m.message_id, m.from_msisdn, m.to_msisdn, m.ts, m.ts_key, m.text ${part}`);
+  return `${selects.join(' UNION ALL ')} ORDER BY ts_key, message_id LIMIT :limit OFFSET :offset`;
 }
 
 function filterParams(query: MessageQuery, shape: Shape): Params {

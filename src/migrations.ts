@@ -66,6 +66,24 @@ export const MIGRATIONS: readonly string[] = [
    );
    INSERT INTO message_totals (id, message_count, sender_count)
      VALUES (1, (SELECT count(*) FROM messages), (SELECT count(*) FROM sender_counts))`,
+
+  // 3: the search index is written in chunks after the messages it covers (search-index.ts), so
+  // it records how far it has got. Until now every message was indexed as it was stored.
+  `CREATE TABLE search_progress (
+     id              INTEGER PRIMARY KEY CHECK (id = 1),
+     indexed_through INTEGER NOT NULL
+   );
+   INSERT INTO search_progress (id, indexed_through) VALUES (1, (SELECT coalesce(max(id), 0) FROM messages))`,
+
+  // 4: the ten senders /stats ranks, kept as a table of their own (message-writer.ts) instead of
+  // an index of every sender by count, which every message had to update.
+  `CREATE TABLE top_senders (
+     from_msisdn   TEXT PRIMARY KEY,
+     message_count INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO top_senders (from_msisdn, message_count)
+     SELECT from_msisdn, message_count FROM sender_counts ORDER BY message_count DESC, from_msisdn ASC LIMIT 10;
+   DROP INDEX sender_counts_by_count`,
 ];
 
 export function migrate(db: DatabaseSync): number {

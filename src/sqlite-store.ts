@@ -15,7 +15,8 @@ import { prepareMessageQueries } from './message-queries.ts';
 import { migrate } from './migrations.ts';
 import { StoreUnavailableError, type InsertResult, type Store, type StoreSummary } from './store.ts';
 import type { InboundMessage } from './validate.ts';
-import { prepareBatchWriter, type BatchOutcome, type WriteRequest } from './write-batch.ts';
+import { prepareSearchIndexer, scheduleIndexing } from './search-index.ts';
+import { prepareBatchWriter, sqliteErrorCode, type BatchOutcome, type WriteRequest } from './write-batch.ts';
 import { createWriteQueue, type Settled } from './write-queue.ts';
 import { startWriteThread } from './write-thread.ts';
 
@@ -72,11 +73,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   // The message count is the total the writer maintains: one row, not a walk of the table.
   const summaryQuery = db.prepare(
     `SELECT (SELECT message_count FROM message_totals WHERE id = 1) AS messages,
-            (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) AS databaseBytes`,
+            (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) AS databaseBytes,
+            coalesce((SELECT max(id) FROM messages), 0)
+              - (SELECT indexed_through FROM search_progress WHERE id = 1) AS searchBacklog`,
   );
   let writer: Writer;
   try {
-    writer = path === ':memory:' ? inlineWriter(db) : await startWriteThread({ path, onUnexpectedExit });
+    writer = path === ':memory:' ? inlineWriter(db, onIndexError) : await startWriteThread({ path, onUnexpectedExit, onIndexError });
   } catch (error) {
     db.close();
     throw error;
@@ -92,6 +95,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 
   function onUnexpectedExit(exitCode: number): void {
     log?.log('ERROR', { msg: 'the database writer stopped: writes answer 503 and readiness fails', exit_code: exitCode });
+  }
+
+  function onIndexError(code: string): void {
+    log?.log('ERROR', { msg: 'the search index could not be brought up to date: searches check the unindexed messages directly', code });
   }
 
   function settle(outcome: BatchOutcome): Settled<InsertResult>[] {
@@ -122,8 +129,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       }
     },
     async summary() {
-      const { messages, databaseBytes } = summaryQuery.get() as StoreSummary;
-      return { messages: Number(messages), databaseBytes: Number(databaseBytes) };
+      const { messages, databaseBytes, searchBacklog } = summaryQuery.get() as StoreSummary;
+      return { messages: Number(messages), databaseBytes: Number(databaseBytes), searchBacklog: Number(searchBacklog) };
     },
     writeStats: () => queue.stats(),
     async close() {
@@ -136,12 +143,17 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   };
 }
 
-/** The batch writer on the caller's own connection, for `:memory:` databases. */
-function inlineWriter(db: DatabaseSync): Writer {
+/** The batch writer and search indexing on the caller's own connection, for `:memory:` databases. */
+function inlineWriter(db: DatabaseSync, onIndexError: (code: string) => void): Writer {
   const writeBatch = prepareBatchWriter(db);
+  const indexing = scheduleIndexing(prepareSearchIndexer(db), (error) => onIndexError(sqliteErrorCode(error)));
   return {
-    write: async (requests) => writeBatch(requests),
+    async write(requests) {
+      const outcome = writeBatch(requests);
+      indexing.afterWrite();
+      return outcome;
+    },
     isAlive: () => db.isOpen,
-    close: async () => {},
+    close: async () => indexing.finish(),
   };
 }

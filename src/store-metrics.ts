@@ -1,5 +1,6 @@
-// The store's families: how many messages it holds and how large the database is, and the write
-// path's queue, read at scrape time; and the write batches, recorded as each one ends.
+// The store's families: how many messages it holds, how large the database is, how far the search
+// index lags, and the write path's queue, read at scrape time; and the write batches, recorded as
+// each one ends.
 import type { Metrics } from './metrics.ts';
 import type { Store } from './store.ts';
 
@@ -11,14 +12,19 @@ export function registerStoreMetrics(metrics: Metrics, store: Store): void {
     name: 'database_size_bytes',
     help: 'Size of the database (pages times page size), in bytes.',
   });
+  const searchBacklog = metrics.gauge({
+    name: 'search_index_backlog_messages',
+    help: 'Messages stored but not in the search index yet; searches check their text directly.',
+  });
   metrics.gauge({
     name: 'messages_stored',
     help: 'Messages currently stored.',
-    // One summary per scrape sets both gauges, so they describe the same moment.
+    // One summary per scrape sets every store gauge, so they describe the same moment.
     async collect(messages) {
       const summary = await store.summary();
       messages.set({}, summary.messages);
       databaseBytes.set({}, summary.databaseBytes);
+      searchBacklog.set({}, summary.searchBacklog);
     },
   });
 

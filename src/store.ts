@@ -4,7 +4,12 @@ import type { InboundMessage } from './validate.ts';
 
 export type InsertResult = 'created' | 'duplicate';
 
-export type StoreSummary = { messages: number; databaseBytes: number };
+export type StoreSummary = {
+  messages: number;
+  databaseBytes: number;
+  /** Messages stored but not in the search index yet (searches still find them). */
+  searchBacklog: number;
+};
 
 /** A place in the listing order (instant, then message_id); a page starts just after it. */
 export type ListPosition = { tsKey: string; messageId: string };
@@ -77,7 +82,7 @@ export interface Store {
   stats(): Promise<MessageStats>;
   /** True when the database answers a trivial query and writes can be taken; used by readiness. */
   ping(): Promise<boolean>;
-  /** How many messages are stored and how large the database is; read by the metrics scrape. */
+  /** How many messages are stored, how large the database is, and how far the search index lags; read by the metrics scrape. */
   summary(): Promise<StoreSummary>;
   /** The write queue's figures; read by the metrics scrape. */
   writeStats(): WriteStats;

@@ -10,7 +10,8 @@ export type ToWriter = { kind: 'write'; requests: readonly WriteRequest[] } | { 
 export type FromWriter =
   | { kind: 'ready' }
   | { kind: 'failed'; code: string | undefined }
-  | { kind: 'written'; outcome: BatchOutcome };
+  | { kind: 'written'; outcome: BatchOutcome }
+  | { kind: 'index_failed'; code: string };
 
 export type WriteThread = {
   write(requests: readonly WriteRequest[]): Promise<BatchOutcome>;
@@ -25,10 +26,12 @@ export type WriteThreadOptions = {
   path: string;
   /** Called once if the thread stops without close() having been asked for. */
   onUnexpectedExit?: (exitCode: number) => void;
+  /** Called when the search index could not be brought up to date (the first of a run of failures). */
+  onIndexError?: (code: string) => void;
 };
 
 /** Starts the writer thread and resolves once it has opened the database (or rejects if it cannot). */
-export function startWriteThread({ path, onUnexpectedExit }: WriteThreadOptions): Promise<WriteThread> {
+export function startWriteThread({ path, onUnexpectedExit, onIndexError }: WriteThreadOptions): Promise<WriteThread> {
   const worker = new Worker(new URL('./write-worker.ts', import.meta.url), { workerData: { path } });
   const pending: { resolve: (outcome: BatchOutcome) => void; reject: (error: Error) => void }[] = [];
   let alive = true;
@@ -69,6 +72,8 @@ export function startWriteThread({ path, onUnexpectedExit }: WriteThreadOptions)
     worker.on('message', (message: FromWriter) => {
       if (message.kind === 'written') {
         pending.shift()?.resolve(message.outcome);
+      } else if (message.kind === 'index_failed') {
+        onIndexError?.(message.code);
       } else if (message.kind === 'ready') {
         started = true;
         resolve(thread);

@@ -1,10 +1,12 @@
 // The writer thread's entry point (started by write-thread.ts, never imported). It owns the only
 // write connection: every durable commit, and so every fsync, happens here, off the event loop that
-// serves HTTP. It answers each batch only after its COMMIT has returned.
+// serves HTTP. It answers each batch only after its COMMIT has returned, and between batches
+// brings the search index up to date (search-index.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
 import { openSqliteDatabase } from './sqlite-store.ts';
-import { prepareBatchWriter } from './write-batch.ts';
+import { prepareSearchIndexer, scheduleIndexing } from './search-index.ts';
+import { prepareBatchWriter, sqliteErrorCode } from './write-batch.ts';
 import type { FromWriter, ToWriter } from './write-thread.ts';
 
 const port = parentPort;
@@ -24,10 +26,13 @@ const db = openOrReport((workerData as { path: string }).path);
 if (db !== null) {
   db.exec(`PRAGMA wal_autocheckpoint = ${CHECKPOINT_EVERY_PAGES}`);
   const writeBatch = prepareBatchWriter(db);
+  const indexing = scheduleIndexing(prepareSearchIndexer(db), (error) => reply({ kind: 'index_failed', code: sqliteErrorCode(error) }));
   port.on('message', (message: ToWriter) => {
     if (message.kind === 'write') {
       reply({ kind: 'written', outcome: writeBatch(message.requests) });
+      indexing.afterWrite();
     } else {
+      indexing.finish();
       // Closing the port ends the thread once this handler returns.
       db.close();
       port.close();

@@ -55,6 +55,7 @@ test('GET /metrics', async (t) => {
       request_latency_ms: 'histogram',
       http_request_duration_seconds: 'histogram',
       database_size_bytes: 'gauge',
+      search_index_backlog_messages: 'gauge',
       messages_stored: 'gauge',
       write_queue_limit: 'gauge',
       write_queue_rejected_total: 'counter',

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { prepareMessageWriter } from '../src/message-writer.ts';
+import { migrate } from '../src/migrations.ts';
+import { INDEX_CHUNK, prepareSearchIndexer, scheduleIndexing } from '../src/search-index.ts';
+import { openSqliteDatabase } from '../src/sqlite-store.ts';
+import { inWriteTransaction } from '../src/transaction.ts';
+import { getJson, message, postWebhook, startService, type Service } from './support/service.ts';
+import { parseExposition, valueOf } from './support/exposition.ts';
+
+/** Writes messages straight into the database, as the writer does, leaving them unindexed. */
+function writeMessages(db: DatabaseSync, count: number, prefix: string, text: (n: number) => string | null): void {
+  const write = prepareMessageWriter(db);
+  inWriteTransaction(db, () => {
+    for (let n = 0; n < count; n++) write({ ...message(`${prefix}-${n}`), text: text(n) }, '2025-01-01T00:00:00.000Z');
+  });
+}
+
+/** The rowids the search index holds. */
+const indexedIds = (db: DatabaseSync) =>
+  (db.prepare("SELECT rowid FROM messages_text WHERE messages_text MATCH '\"ell\"' ORDER BY rowid").all() as { rowid: number }[]).map(
+    (row) => row.rowid,
+  );
+
+test('indexNext indexes the oldest unindexed messages, null texts included in the count', () => {
+  const db = new DatabaseSync(':memory:');
+  migrate(db);
+  writeMessages(db, 10, 'm', (n) => (n % 3 === 0 ? null : `hello ${n}`));
+  const indexer = prepareSearchIndexer(db);
+  assert.equal(indexer.backlog(), 10);
+
+  assert.equal(indexer.indexNext(4), 4);
+  assert.equal(indexer.backlog(), 6);
+  assert.deepEqual(indexedIds(db), [2, 3], 'ids 1 and 4 have null text');
+  assert.equal(indexer.indexNext(100), 6);
+  assert.equal(indexer.indexNext(100), 0, 'nothing left');
+  assert.equal(indexer.backlog(), 0);
+  assert.deepEqual(indexedIds(db), [2, 3, 5, 6, 8, 9]);
+  db.close();
+});
+
+test('scheduleIndexing indexes a full chunk at once, the rest soon after, and everything on finish', async () => {
+  const db = new DatabaseSync(':memory:');
+  migrate(db);
+  const indexer = prepareSearchIndexer(db);
+  const errors: unknown[] = [];
+  const schedule = scheduleIndexing(indexer, (error) => errors.push(error));
+
+  writeMessages(db, INDEX_CHUNK + 5, 'a', () => 'hello');
+  schedule.afterWrite();
+  assert.equal(indexer.backlog(), 5, 'a full chunk is indexed before afterWrite returns');
+  // The rest waits for the lag timer; wait for it by polling, with no bound on how long it takes.
+  while (indexer.backlog() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+
+  writeMessages(db, 7, 'b', () => 'hello');
+  schedule.afterWrite();
+  assert.equal(indexer.backlog(), 7);
+  schedule.finish();
+  assert.equal(indexer.backlog(), 0);
+  assert.equal(indexedIds(db).length, INDEX_CHUNK + 12);
+  assert.deepEqual(errors, []);
+  db.close();
+});
+
+test('a failing index reports the first error of a run, and catches up once it works again', () => {
+  const db = new DatabaseSync(':memory:');
+  migrate(db);
+  const indexer = prepareSearchIndexer(db);
+  const errors: string[] = [];
+  const schedule = scheduleIndexing(indexer, (error) => errors.push((error as Error).message));
+  writeMessages(db, INDEX_CHUNK * 2, 'm', () => 'hello');
+  db.exec('ALTER TABLE messages_text RENAME TO messages_text_away');
+
+  schedule.afterWrite();
+  schedule.afterWrite();
+  assert.equal(errors.length, 1, 'one report for a run of failures');
+  assert.match(errors[0] as string, /no such table/);
+  assert.equal(indexer.backlog(), INDEX_CHUNK * 2, 'nothing half-indexed: the mark did not move');
+
+  db.exec('ALTER TABLE messages_text_away RENAME TO messages_text');
+  schedule.finish();
+  assert.equal(indexer.backlog(), 0);
+  assert.equal(indexedIds(db).length, INDEX_CHUNK * 2);
+  db.close();
+});
+
+async function backlog(service: Service): Promise<number> {
+  const exposition = parseExposition(await (await fetch(`${service.url}/metrics`)).text());
+  return valueOf(exposition, 'search_index_backlog_messages') as number;
+}
+
+test('a search finds each message once, before and after the index has caught up', async (t) => {
+  const service = await startService(t);
+  const sent = Array.from({ length: INDEX_CHUNK + 50 }, (_, n) =>
+    message(`lag-${String(n).padStart(5, '0')}`, { text: n % 2 === 0 ? `Order ${n} shipped` : `no match ${n}` }),
+  );
+  // Enough at once for full chunks to be indexed while the rest waits.
+  for (let first = 0; first < sent.length; first += 50) {
+    const replies = await Promise.all(sent.slice(first, first + 50).map((m) => postWebhook(service, m)));
+    assert.ok(replies.every((reply) => reply.status === 200));
+  }
+  const expected = sent.filter((_, n) => n % 2 === 0).map((m) => m.message_id);
+  const search = async () => {
+    const page = await getJson(service, '/messages?q=SHIPPED&limit=100&offset=500');
+    return { total: page.body.total, ids: page.body.data.map((m: { message_id: string }) => m.message_id) };
+  };
+
+  assert.deepEqual(await search(), { total: expected.length, ids: expected.slice(500, 600) }, 'right after the 200s');
+  while ((await backlog(service)) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(await search(), { total: expected.length, ids: expected.slice(500, 600) }, 'all indexed');
+});
+
+test('messages a crash left unindexed are found at once and indexed after a restart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'search-crash-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // What a kill between a batch's commit and its index chunk leaves: committed, unindexed rows.
+  const db = openSqliteDatabase(join(dir, 'app.db'));
+  writeMessages(db, 30, 'crash', (n) => `left behind ${n}`);
+  assert.equal(prepareSearchIndexer(db).backlog(), 30);
+  db.close();
+
+  const service = await startService(t, { dir });
+  assert.equal((await getJson(service, '/messages?q=behind')).body.total, 30);
+  while ((await backlog(service)) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  const after = await getJson(service, '/messages?q=left%20behind%2029');
+  assert.deepEqual(after.body.data.map((m: { message_id: string }) => m.message_id), ['crash-29']);
+  assert.equal((await getJson(service, '/messages?q=behind')).body.total, 30);
+});

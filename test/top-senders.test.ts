@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { prepareMessageWriter, TOP_SENDERS } from '../src/message-writer.ts';
+import { migrate, MIGRATIONS } from '../src/migrations.ts';
+import { inWriteTransaction } from '../src/transaction.ts';
+import { message } from './support/service.ts';
+
+type Ranked = { from_msisdn: string; message_count: number };
+const ORDER = 'ORDER BY message_count DESC, from_msisdn ASC';
+const kept = (db: DatabaseSync) => db.prepare(`SELECT from_msisdn, message_count FROM top_senders ${ORDER}`).all() as Ranked[];
+const recounted = (db: DatabaseSync) =>
+  db.prepare(`SELECT from_msisdn, message_count FROM sender_counts ${ORDER} LIMIT ${TOP_SENDERS}`).all() as Ranked[];
+
+test('top_senders always equals the first ten senders of a full recount, ties included', () => {
+  const db = new DatabaseSync(':memory:');
+  migrate(db);
+  const write = prepareMessageWriter(db);
+  // Skewed, tie-heavy traffic: 40 senders, a few far busier, in an order no test could hand-pick.
+  let state = 7;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let n = 0; n < 3_000; n++) {
+    const sender = `+9100000000${String(Math.floor(40 * random() ** 2)).padStart(2, '0')}`;
+    inWriteTransaction(db, () => write({ ...message(`m-${n}`, { from: sender }), text: null }, 'now'));
+    // Duplicates change nothing.
+    if (n % 7 === 0) inWriteTransaction(db, () => write({ ...message(`m-${n}`, { from: sender }), text: null }, 'now'));
+    if (n < 50 || n % 97 === 0) assert.deepEqual(kept(db), recounted(db), `after message ${n}`);
+  }
+  assert.deepEqual(kept(db), recounted(db));
+  assert.equal(kept(db).length, TOP_SENDERS);
+  db.close();
+});
+
+test('migration 4 ranks the senders of an existing database', () => {
+  const db = new DatabaseSync(':memory:');
+  MIGRATIONS.slice(0, 3).forEach((sql) => db.exec(sql));
+  db.exec('PRAGMA user_version = 3');
+  const add = db.prepare('INSERT INTO sender_counts (from_msisdn, message_count) VALUES (?, ?)');
+  for (let k = 0; k < 15; k++) add.run(`+9100000000${String(k).padStart(2, '0')}`, k % 4);
+  migrate(db);
+  assert.deepEqual(kept(db), recounted(db));
+  assert.equal(kept(db).length, TOP_SENDERS);
+  db.close();
+});

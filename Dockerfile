@@ -38,9 +38,13 @@ LABEL org.opencontainers.image.title="webhook-ingest" \
 COPY --from=prepare /rootfs/app /app
 COPY --from=prepare --chown=65532:65532 /rootfs/data /data
 WORKDIR /app
+# MALLOC_ARENA_MAX: glibc otherwise gives each thread (the server and the database writer) malloc
+# arenas of its own, whose freed memory stays resident; two keep peak RSS about 10 MB lower at the
+# same throughput (README, "Throughput and backpressure").
 ENV DATABASE_URL=sqlite:////data/app.db \
     HOST=0.0.0.0 \
-    PORT=8000
+    PORT=8000 \
+    MALLOC_ARENA_MAX=2
 # Numeric, so the engine can tell it is not root without reading /etc/passwd.
 USER 65532:65532
 EXPOSE 8000

@@ -35,10 +35,10 @@ const DATA = join(ROOT, 'bench-data');
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 /** Bodies signed per scenario; a run that sends them all stops early (and says so). */
 const POOL_SIZE = 400_000;
-/** The node flags `npm start` uses (package.json): both servers run under them, as deployed. */
-const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string)
-  .split(/\s+/)
-  .filter((word) => word.startsWith('--'));
+/** The environment and node flags `npm start` sets (package.json): both servers run under them, as deployed. */
+const START_WORDS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string).split(/\s+/);
+const START_ENV = Object.fromEntries(START_WORDS.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2)));
+const START_FLAGS = START_WORDS.filter((word) => word.startsWith('--'));
 const SCENARIOS = ['floor', 'unique', 'dup50', 'million', 'memory'] as const;
 const DEFAULT_SCENARIOS = 'floor,unique,dup50,million';
 type Scenario = (typeof SCENARIOS)[number];
@@ -133,6 +133,7 @@ async function startServer(scenario: Scenario, dbPath: string | null): Promise<S
     // By default the service logs every request (INFO), as deployed; the lines go to a file.
     env: {
       PATH: process.env.PATH,
+      ...START_ENV,
       WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:///${dbPath}`, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: args['log-level'],
     },
     stdio: ['ignore', logFd, 'pipe'],
@@ -369,7 +370,7 @@ function table(rows: Row[]): string {
 mkdirSync(DATA, { recursive: true });
 if (chosen.includes('million')) seededDatabase(seededRows);
 process.stdout.write(
-  `node ${process.version} ${START_FLAGS.join(' ')}, ${cpus().length} CPUs, generator ${generator}, ${connections} connections, ` +
+  `${Object.entries(START_ENV).map(([name, value]) => `${name}=${value} `).join('')}node ${process.version} ${START_FLAGS.join(' ')}, ${cpus().length} CPUs, generator ${generator}, ${connections} connections, ` +
     `${durationMs / 1000} s timed${generator === 'node' ? ` after ${warmupMs / 1000} s warm-up` : ''}, million = ${seededRows} rows\n`,
 );
 const rows: Row[] = [];

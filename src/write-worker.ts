@@ -14,13 +14,13 @@ if (port === null) throw new Error('write-worker.ts runs as a worker thread, sta
 const reply = (message: FromWriter) => port.postMessage(message);
 
 /**
- * WAL pages after which a commit also checkpoints (SQLite's default is 1,000). Each checkpoint
- * copies every page changed since the last one into the database file and fsyncs it, all within
- * the commit that triggers it; ten times fewer checkpoints copy the pages that change all the time
- * (counters, index interior pages) ten times less often. Measured with 1,000,000 messages stored:
- * ingest 13 to 26% faster. The cost is a write-ahead log of up to about 40 MB.
+ * WAL pages after which a commit also checkpoints (SQLite's default is 1,000). A checkpoint copies
+ * every page changed since the last one into the database file and fsyncs it, inside the commit
+ * that triggers it, so every request waiting meanwhile waits for it too: with 1,000,000 messages
+ * stored, one after 10,000 pages took 50 to 65 ms, one after 2,000 took 10 to 30 ms. Request p99
+ * there fell from about 62 to 34 ms for about 6% less throughput (scripts/bench.ts).
  */
-const CHECKPOINT_EVERY_PAGES = 10_000;
+const CHECKPOINT_EVERY_PAGES = 2_000;
 
 const db = openOrReport((workerData as { path: string }).path);
 if (db !== null) {

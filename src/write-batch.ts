@@ -1,11 +1,10 @@
 // Group commit: a batch of messages is written in one transaction, so it costs one fsync instead of
 // one per message. One message that fails (a constraint, a bug in a trigger) must not fail its
-// neighbours, yet a savepoint around every message would add work to every batch (about a tenth of
-// the statements' time) for a case that almost never happens. So a batch is first written plainly;
-// only if a message fails is it rolled back and written again with a savepoint per message, which
-// undoes the failing one alone. If the transaction itself fails (BEGIN, COMMIT, or
-// an error after which SQLite abandons the transaction, such as a full disk or an I/O error), it is
-// rolled back and nothing of the batch is stored.
+// neighbours, yet a savepoint around every message would add work to every batch for a case that
+// almost never happens. So a batch is first written plainly; only if a message fails is it rolled
+// back and written again with a savepoint per message, which undoes the failing one alone. If the
+// transaction itself fails (BEGIN, COMMIT, or an error after which SQLite abandons the transaction,
+// such as a full disk or an I/O error), it is rolled back and nothing of the batch is stored.
 import type { DatabaseSync } from 'node:sqlite';
 import { prepareMessageWriter } from './message-writer.ts';
 import type { InsertResult } from './store.ts';

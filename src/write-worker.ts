@@ -16,9 +16,9 @@ const reply = (message: FromWriter) => port.postMessage(message);
 /**
  * WAL pages after which a commit also checkpoints (SQLite's default is 1,000). A checkpoint copies
  * every page changed since the last one into the database file and fsyncs it, inside the commit
- * that triggers it, so every request waiting meanwhile waits for it too: with 1,000,000 messages
- * stored, one after 10,000 pages took 50 to 65 ms, one after 2,000 took 10 to 30 ms. Request p99
- * there fell from about 62 to 34 ms for about 6% less throughput (scripts/bench.ts).
+ * that triggers it, so every request waiting meanwhile waits for it too, and the more pages, the
+ * longer. With 1,000,000 messages stored, going from 10,000 pages to 2,000 took request p99 from
+ * about 62 to 30-39 ms for about 6% less throughput (scripts/bench.ts).
  */
 const CHECKPOINT_EVERY_PAGES = 2_000;
 

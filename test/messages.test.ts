@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { getJson, message, postAll, postWebhook, startService, type Message, type Service } from './support/service.ts';
+import { getJson, message, nextLink, postAll, postWebhook, startService, walk, type Message, type Service } from './support/service.ts';
 
 const A = '+911111111111';
 const B = '+922222222222';
@@ -31,29 +31,6 @@ async function list(service: Service, params: Record<string, string | number> = 
 }
 
 const ids = (body: { data: { message_id: string }[] }) => body.data.map((item) => item.message_id);
-
-/** The next page's path from a Link header, or null when there is none. */
-function nextLink(headers: Headers): string | null {
-  const link = headers.get('link');
-  if (link === null) return null;
-  const match = /^<([^>]+)>; rel="next"$/.exec(link);
-  assert.ok(match, `unexpected Link header: ${link}`);
-  return match[1] as string;
-}
-
-/** Follows Link headers from `path` to the end, returning every page's ids and the paths used. */
-async function walk(service: Service, path: string): Promise<{ pages: string[][]; paths: string[] }> {
-  const pages: string[][] = [];
-  const paths: string[] = [];
-  for (let next: string | null = path; next !== null && pages.length < 100; ) {
-    paths.push(next);
-    const reply = await getJson(service, next);
-    assert.equal(reply.status, 200);
-    pages.push(ids(reply.body));
-    next = nextLink(reply.headers);
-  }
-  return { pages, paths };
-}
 
 test('GET /messages', async (t) => {
   const service = await startService(t);

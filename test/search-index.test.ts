@@ -9,7 +9,7 @@ import { migrate } from '../src/migrations.ts';
 import { INDEX_CHUNK, prepareSearchIndexer, scheduleIndexing } from '../src/search-index.ts';
 import { openSqliteDatabase } from '../src/sqlite-store.ts';
 import { inWriteTransaction } from '../src/transaction.ts';
-import { getJson, message, postWebhook, startService, type Service } from './support/service.ts';
+import { getJson, message, postWebhook, startService, walk, type Service } from './support/service.ts';
 import { parseExposition, valueOf } from './support/exposition.ts';
 
 /** Writes messages straight into the database, as the writer does, leaving them unindexed. */
@@ -109,9 +109,14 @@ test('a search finds each message once, before and after the index has caught up
     return { total: page.body.total, ids: page.body.data.map((m: { message_id: string }) => m.message_id) };
   };
 
+  // A cursor walk, too: its pages come from the index and the unindexed rows alike.
+  const walked = async () => (await walk(service, '/messages?q=shipped&limit=100')).pages.flat();
+
   assert.deepEqual(await search(), { total: expected.length, ids: expected.slice(500, 600) }, 'right after the 200s');
+  assert.deepEqual(await walked(), expected, 'walked right after the 200s');
   while ((await backlog(service)) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.deepEqual(await search(), { total: expected.length, ids: expected.slice(500, 600) }, 'all indexed');
+  assert.deepEqual(await walked(), expected, 'walked once all indexed');
 });
 
 test('messages a crash left unindexed are found at once and indexed after a restart', async (t) => {

@@ -1,5 +1,6 @@
 // Black-box test support: runs the real entry point (node src/server.ts) as a child process on
 // 127.0.0.1, port 0, with a fresh SQLite file in a temp dir, and talks to it over HTTP.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -176,4 +177,27 @@ export async function postAll(service: Pick<Service, 'url'>, messages: readonly 
     const reply = await postWebhook(service, sent);
     if (reply.status !== 200) throw new Error(`seeding ${sent.message_id} answered ${reply.status}`);
   }
+}
+
+/** The next page's path from a Link header, or null when there is none. */
+export function nextLink(headers: Headers): string | null {
+  const link = headers.get('link');
+  if (link === null) return null;
+  const match = /^<([^>]+)>; rel="next"$/.exec(link);
+  assert.ok(match, `unexpected Link header: ${link}`);
+  return match[1] as string;
+}
+
+/** Follows Link headers from `path` to the end, returning every page's ids and the paths used. */
+export async function walk(service: Pick<Service, 'url'>, path: string): Promise<{ pages: string[][]; paths: string[] }> {
+  const pages: string[][] = [];
+  const paths: string[] = [];
+  for (let next: string | null = path; next !== null && pages.length < 100; ) {
+    paths.push(next);
+    const reply = await getJson(service, next);
+    assert.equal(reply.status, 200);
+    pages.push(reply.body.data.map((item: { message_id: string }) => item.message_id));
+    next = nextLink(reply.headers);
+  }
+  return { pages, paths };
 }

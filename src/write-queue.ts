@@ -1,9 +1,9 @@
 // The bounded queue in front of the writer, and the group-commit schedule. Writes wait here while
 // the previous batch commits; when it is done, everything that arrived meanwhile (up to
-// maxBatchSize) goes as the next batch. So there is no timer to tune: under light load a write
-// leaves after one event-loop turn, under heavy load batches grow by themselves, and the wait is
-// bounded by one commit. When `limit` writes are already waiting, the next is refused at once
-// (backpressure) instead of letting memory and latency grow without bound.
+// maxBatchSize) goes as the next batch at once. So there is no timer to tune: under light load a
+// write leaves after one event-loop turn, under heavy load batches grow by themselves, and the
+// wait is bounded by one commit. When `limit` writes are already waiting, the next is refused at
+// once (backpressure) instead of letting memory and latency grow without bound.
 import { StoreUnavailableError, type WriteStats } from './store.ts';
 
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: Error };
@@ -64,7 +64,9 @@ export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, 
     writing = 0;
     onBatch?.(batch.length, committed);
     if (waiting.length > 0) {
-      schedule();
+      // What arrived during this commit goes now, before this batch's answers are written (they
+      // only run once this function returns), so the writer starts on it meanwhile.
+      void flush();
     } else {
       const resolvers = idle;
       idle = [];

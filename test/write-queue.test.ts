@@ -35,6 +35,7 @@ test('writes that arrive while a batch commits go together as the next batch', a
 
   writer.batches[0]!.finish(writer.committed([1]));
   assert.equal(await first, 'stored 1');
+  assert.equal(writer.batches.length, 2, 'the next batch is sent before the first one is answered');
   (await writer.batch(1)).finish(writer.committed([2, 3, 4]));
   assert.deepEqual(writer.batches.map((batch) => batch.items), [[1], [2, 3, 4]]);
   assert.deepEqual(await Promise.all(waiting), ['stored 2', 'stored 3', 'stored 4']);

@@ -17,7 +17,11 @@ import { inWriteTransaction } from './transaction.ts';
 /** Most messages indexed in one transaction: large enough to be cheap, small enough to be brief. */
 export const INDEX_CHUNK = 1_000;
 /** The longest a message waits to be indexed when fewer than a chunk are waiting. */
-export const INDEX_LAG_MS = 100;
+const INDEX_LAG_MS = 100;
+
+/** Messages stored but not indexed yet, as one SQL expression (the store's metrics read it too). */
+export const SEARCH_BACKLOG_SQL =
+  'coalesce((SELECT max(id) FROM messages), 0) - (SELECT indexed_through FROM search_progress WHERE id = 1)';
 
 export type SearchIndexer = {
   /** Messages stored but not indexed yet. */
@@ -27,10 +31,8 @@ export type SearchIndexer = {
 };
 
 export function prepareSearchIndexer(db: DatabaseSync): SearchIndexer {
-  const progress = db.prepare(
-    `SELECT indexed_through AS through, coalesce((SELECT max(id) FROM messages), 0) AS last
-     FROM search_progress WHERE id = 1`,
-  );
+  const backlog = db.prepare(`SELECT ${SEARCH_BACKLOG_SQL} AS backlog`);
+  const mark = db.prepare('SELECT indexed_through FROM search_progress WHERE id = 1');
   // The id that ends the next chunk: the limit-th message above the mark, or the last one.
   const chunkEnd = db.prepare(
     'SELECT max(id) AS upto, count(*) AS n FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)',
@@ -40,16 +42,11 @@ export function prepareSearchIndexer(db: DatabaseSync): SearchIndexer {
   );
   const advance = db.prepare('UPDATE search_progress SET indexed_through = ? WHERE id = 1');
 
-  const read = () => progress.get() as { through: number; last: number };
-
   return {
-    backlog() {
-      const { through, last } = read();
-      return Math.max(0, last - through);
-    },
+    backlog: () => (backlog.get() as { backlog: number }).backlog,
     indexNext(limit) {
       return inWriteTransaction(db, () => {
-        const { through } = read();
+        const { indexed_through: through } = mark.get() as { indexed_through: number };
         const { upto, n } = chunkEnd.get(through, limit) as { upto: number | null; n: number };
         if (upto === null) return 0;
         indexRange.run(through, upto);

@@ -15,7 +15,7 @@ import { prepareMessageQueries } from './message-queries.ts';
 import { migrate } from './migrations.ts';
 import { StoreUnavailableError, type InsertResult, type Store, type StoreSummary } from './store.ts';
 import type { InboundMessage } from './validate.ts';
-import { prepareSearchIndexer, scheduleIndexing } from './search-index.ts';
+import { prepareSearchIndexer, scheduleIndexing, SEARCH_BACKLOG_SQL } from './search-index.ts';
 import { prepareBatchWriter, sqliteErrorCode, type BatchOutcome, type WriteRequest } from './write-batch.ts';
 import { createWriteQueue, type Settled } from './write-queue.ts';
 import { startWriteThread } from './write-thread.ts';
@@ -74,8 +74,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const summaryQuery = db.prepare(
     `SELECT (SELECT message_count FROM message_totals WHERE id = 1) AS messages,
             (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) AS databaseBytes,
-            coalesce((SELECT max(id) FROM messages), 0)
-              - (SELECT indexed_through FROM search_progress WHERE id = 1) AS searchBacklog`,
+            ${SEARCH_BACKLOG_SQL} AS searchBacklog`,
   );
   let writer: Writer;
   try {

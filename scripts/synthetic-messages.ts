@@ -12,7 +12,7 @@ export type SeedPlan = { rows: number; senders: number };
 
 /** A word in exactly 10 messages of any database (for 10 rows or more), in mixed case. */
 export const RARE_WORD = 'Zanzibar';
-export const SPAN_START = Date.UTC(2025, 0, 1);
+const SPAN_START = Date.UTC(2025, 0, 1);
 const SPAN_DAYS = 180;
 const SPAN_MS = SPAN_DAYS * 24 * 3600 * 1000;
 const NULL_TEXT_SHARE = 0.03;

@@ -9,10 +9,10 @@ export const UNMATCHED_PATH = 'unmatched';
 const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** Upper bounds in milliseconds; the seconds histogram uses the same bounds divided by 1000. */
-export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+const LATENCY_BUCKETS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
 /** Every outcome of POST /webhook, exported from zero so that rate() sees the first occurrence. */
-export const WEBHOOK_RESULTS = [
+const WEBHOOK_RESULTS = [
   'created',
   'duplicate',
   'invalid_signature',

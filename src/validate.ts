@@ -12,7 +12,7 @@ export type InboundMessage = {
   text: string | null;
 };
 
-export const MAX_TEXT_CHARACTERS = 4096;
+const MAX_TEXT_CHARACTERS = 4096;
 /** Ids travel in cursors, Link headers and log lines: bounded so one message cannot bloat them. */
 export const MAX_MESSAGE_ID_CHARACTERS = 256;
 const MSISDN = /^\+\d{1,15}$/;

@@ -17,7 +17,9 @@ import { inWriteTransaction } from './transaction.ts';
 /** Most messages indexed in one transaction: large enough to be cheap, small enough to be brief. */
 export const INDEX_CHUNK = 1_000;
 /** The longest a message waits to be indexed when fewer than a chunk are waiting. */
-const INDEX_LAG_MS = 100;
+export const INDEX_LAG_MS = 100;
+/** After a failed attempt, when the next one comes even if no write arrives meanwhile. */
+export const INDEX_RETRY_MS = 1_000;
 
 /** Messages stored but not indexed yet, as one SQL expression (the store's metrics read it too). */
 export const SEARCH_BACKLOG_SQL =
@@ -68,7 +70,8 @@ export type IndexSchedule = {
  * When the writer indexes: a full chunk at once, else whatever waits once the oldest of it has
  * waited INDEX_LAG_MS. A chunk is a transaction of its own between two write batches, so a batch
  * waits for at most one chunk. Errors never throw, since the messages are already committed and
- * the next attempt indexes them; `onError` hears the first of each run of failures.
+ * a later attempt indexes them (the next write, or a retry after INDEX_RETRY_MS); `onError` hears
+ * the first of each run of failures.
  */
 export function scheduleIndexing(indexer: SearchIndexer, onError: (error: unknown) => void): IndexSchedule {
   let timer: NodeJS.Timeout | null = null;
@@ -107,12 +110,14 @@ export function scheduleIndexing(indexer: SearchIndexer, onError: (error: unknow
 
   function catchUp(): void {
     timer = null;
-    // After a full chunk, the next one waits its turn behind the write batches already queued.
+    // After a full chunk, the next one waits its turn behind the write batches already queued;
+    // after a failure, an idle service tries again on its own.
     if (indexChunk()) later(0);
+    else if (failing) later(INDEX_RETRY_MS);
   }
 
   // Messages left waiting by a crash or a kill are indexed soon after start.
-  if (backlog() > 0) later(0);
+  if (backlog() > 0 || failing) later(0);
 
   return {
     afterWrite() {

@@ -79,7 +79,7 @@ test('SIGTERM lets in-flight requests finish, then exits 0 with the database clo
   const inFlight = ['term-1', 'term-2', 'term-3'].map((id) => startSlowPost(service, JSON.stringify(message(id))));
   await Promise.all(inFlight.map((post) => post.headersSent));
   service.child.kill('SIGTERM');
-  await waitForLog(service, 'shutting down');
+  await service.waitForLog((line) => line.msg === 'shutting down');
   for (const post of inFlight) post.finish();
 
   const replies = await Promise.all(inFlight.map((post) => post.reply));
@@ -122,10 +122,6 @@ function startSlowPost(service: Service, raw: string) {
     req.on('continue', () => req.write(data.subarray(0, half), () => resolve()));
   });
   return { headersSent, reply, finish: () => req.end(data.subarray(half)) };
-}
-
-async function waitForLog(service: Service, msg: string): Promise<void> {
-  while (!service.logs.some((line) => line.msg === msg)) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 test('a request the HTTP parser rejects gets a JSON 400 and a log line, and the service keeps serving', async (t) => {

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { message, postWebhook, startService, storedRows } from './support/service.ts';
 
-test('SIGTERM lets in-flight posts finish and commit, closes the database cleanly and exits 0', async (t) => {
+// That requests already in flight are answered is pinned in lifecycle.test.ts, with bodies held
+// half-sent so they are in flight for certain; here a burst meets the signal at an arbitrary point.
+test('SIGTERM during a burst: every 200 is stored, the database closes cleanly, exit 0', async (t) => {
   const service = await startService(t);
   const ids = Array.from({ length: 100 }, (_, n) => `shutdown-${n}`);
   let signalled = false;

@@ -66,6 +66,9 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     const url = requestUrl(req.url);
+    // Set before anything can fail, so an answer written for this request outside this handler
+    // (client-error.ts, when the parser rejects its body) carries the id its log line has.
+    res.setHeader('X-Request-ID', requestId);
     const ctx: RequestContext = { req, url, requestId, logFields: {} };
     const method = req.method ?? 'GET';
     // Metrics are labelled by route pattern, never by the raw path, so their cardinality is bounded.
@@ -85,7 +88,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       reply = errorReply(error, ctx);
     }
 
-    send(req, res, requestId, reply);
+    send(req, res, reply);
     const latencyMs = performance.now() - started;
     const { status } = reply;
     const result = ctx.logFields.result;
@@ -134,7 +137,7 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function send(req: IncomingMessage, res: ServerResponse, requestId: string, reply: Reply): void {
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -145,7 +148,6 @@ function send(req: IncomingMessage, res: ServerResponse, requestId: string, repl
     'Content-Length': Buffer.byteLength(payload),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
-    'X-Request-ID': requestId,
     ...reply.headers,
   };
   // A request whose body we refused to read (413, or answered early) cannot be reused safely:

@@ -2,7 +2,7 @@
 // handles signals. Everything else is wired in createApp.
 import { createServer } from 'node:http';
 import { createApp } from './app.ts';
-import { createClientErrorHandler } from './client-error.ts';
+import { handleClientErrors } from './client-error.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -59,7 +59,7 @@ const server = createServer(
   },
   createApp({ config, store, log, metrics }),
 );
-server.on('clientError', createClientErrorHandler(log));
+handleClientErrors(server, log);
 server.maxHeadersCount = 100;
 server.maxRequestsPerSocket = 10_000;
 

@@ -136,6 +136,50 @@ test('a request the HTTP parser rejects gets a JSON 400 and a log line, and the 
   assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
 });
 
+test('a client that stops mid-body and closes its side gets 400 request body incomplete, one log line, nothing stored', async (t) => {
+  const service = await startService(t);
+  const body = Buffer.from(JSON.stringify(message('cut-off-1')));
+  const head =
+    `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+    `X-Signature: ${signBody(SECRET, body)}\r\nX-Request-ID: cut-off-request\r\n\r\n`;
+  // Half the body, then the end of what this client sends: the parser sees the stream end mid-body.
+  const answer = await rawExchange(service, head + body.subarray(0, 20).toString());
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  assert.match(answer, /X-Request-ID: cut-off-request\r\n/);
+  assert.ok(answer.endsWith('{"detail":"request body incomplete"}'));
+  const line = await service.waitForLog((entry) => entry.request_id === 'cut-off-request');
+  assert.equal(line.status, 400);
+  assert.equal(line.result, 'body_incomplete');
+  // The parser's rejection is this same request ending early, not a second event to log.
+  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+  assert.deepEqual(storedRows(service.dbPath), []);
+  assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
+});
+
+test('a malformed chunk mid-body gets 400 request body incomplete and one log line', async (t) => {
+  const service = await startService(t);
+  const head =
+    'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n' +
+    'X-Signature: 00\r\nX-Request-ID: bad-chunk-request\r\n\r\n';
+  const answer = await rawExchange(service, head + '5\r\n{"a":\r\nnot-a-size\r\n');
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  assert.match(answer, /X-Request-ID: bad-chunk-request\r\n/);
+  assert.ok(answer.endsWith('{"detail":"request body incomplete"}'));
+  const line = await service.waitForLog((entry) => entry.request_id === 'bad-chunk-request');
+  assert.equal(line.status, 400);
+  assert.equal(line.result, 'body_incomplete');
+  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+});
+
+test('a request head cut off by the client is still answered 400 and logged as a client error', async (t) => {
+  const service = await startService(t);
+  const answer = await rawExchange(service, 'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Le');
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  const requestId = /X-Request-ID: ([0-9a-f-]{36})\r\n/.exec(answer)?.[1];
+  assert.ok(requestId);
+  await service.waitForLog((line) => line.msg === 'client error' && line.request_id === requestId);
+});
+
 test('headers over 16 KiB get a JSON 431', async (t) => {
   const service = await startService(t);
   const answer = await rawExchange(service, `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);

@@ -27,7 +27,9 @@ export function handleClientErrors(server: Server, log: Logger): void {
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
     const exchange = lastExchange.get(socket);
     if (exchange !== undefined && !exchange.req.complete) {
-      answer(socket, error, 'body_incomplete', String(exchange.getHeader('X-Request-ID')));
+      // Already answered (a 413 sent before the rest of the body): one answer per request.
+      if (exchange.headersSent) socket.destroySoon();
+      else answer(socket, error, 'body_incomplete', String(exchange.getHeader('X-Request-ID')));
       return;
     }
     const code = PARSER_ERRORS[error.code ?? ''] ?? 'bad_request';

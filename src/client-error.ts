@@ -18,18 +18,29 @@ const PARSER_ERRORS: Record<string, ErrorCode> = {
   ERR_HTTP_HEADERS_TIMEOUT: 'request_timeout',
 };
 
+type Exchanges = { last: ServerResponse; unanswered: number };
+
 export function handleClientErrors(server: Server, log: Logger): void {
-  // The last request parsed on each socket. Requests on one socket are parsed in order, so if it
-  // is still incomplete when the parser fails, the failure is inside its body.
-  const lastExchange = new WeakMap<Socket, ServerResponse>();
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => lastExchange.set(req.socket, res));
+  // Per socket: the last request parsed, and how many of its requests still await their answer.
+  // Requests on one socket are parsed in order, so if the last is still incomplete when the parser
+  // fails, the failure is inside its body.
+  const exchanges = new WeakMap<Socket, Exchanges>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const state = exchanges.get(req.socket) ?? { last: res, unanswered: 0 };
+    state.last = res;
+    state.unanswered++;
+    exchanges.set(req.socket, state);
+    res.once('close', () => state.unanswered--);
+  });
 
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
-    const exchange = lastExchange.get(socket);
-    if (exchange !== undefined && !exchange.req.complete) {
-      // Already answered (a 413 sent before the rest of the body): one answer per request.
-      if (exchange.headersSent) socket.destroySoon();
-      else answer(socket, error, 'body_incomplete', String(exchange.getHeader('X-Request-ID')));
+    const state = exchanges.get(socket);
+    if (state !== undefined && !state.last.req.complete) {
+      // One answer per request, in order: not when it has already been answered (a 413 sent
+      // before the rest of the body), nor ahead of an earlier request's answer on a pipelined
+      // connection. Then the connection just closes.
+      if (state.last.headersSent || state.unanswered > 1) socket.destroySoon();
+      else answer(socket, error, 'body_incomplete', String(state.last.getHeader('X-Request-ID')));
       return;
     }
     const code = PARSER_ERRORS[error.code ?? ''] ?? 'bad_request';

@@ -19,10 +19,18 @@ const MSISDN = /^\+\d{1,15}$/;
 const MSISDN_PATTERN_TEXT = '^\\+\\d{1,15}$';
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 
-/** Parses the raw body text as JSON; a syntax error becomes a FastAPI-style `json_invalid` issue. */
-export function parseJson(text: string): Validation<unknown> {
+// fatal: bytes that are not UTF-8 are refused, never replaced with U+FFFD, which would let two
+// different ids become one and change a text on the way in. ignoreBOM keeps a byte-order mark in
+// the text, where JSON.parse refuses it, as before.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Parses the raw body as UTF-8 JSON. Bytes that are not UTF-8, or a syntax error, become a
+ * FastAPI-style `json_invalid` issue.
+ */
+export function parseJson(raw: Uint8Array): Validation<unknown> {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: JSON.parse(strictUtf8.decode(raw)) };
   } catch {
     return { ok: false, issues: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] };
   }

@@ -24,7 +24,7 @@ export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
       const rawBody = await readBody(req, config.maxBodyBytes);
       if (!verifyWebhook(req.headers, rawBody, config.webhookSecret)) throw new HttpError('invalid_signature');
 
-      const parsed = parseJson(rawBody.toString('utf8'));
+      const parsed = parseJson(rawBody);
       if (!parsed.ok) throw new HttpError('validation_error', { issues: parsed.issues });
       const validated = validateMessage(parsed.value);
       if (!validated.ok) throw new HttpError('validation_error', { issues: validated.issues });

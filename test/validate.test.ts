@@ -30,9 +30,15 @@ test('validateMessage rejects non-object bodies at loc ["body"]', () => {
   }
 });
 
-test('parseJson reports a syntax error as json_invalid and never throws', () => {
-  assert.deepEqual(parseJson('{'), { ok: false, issues: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
-  assert.deepEqual(parseJson('{"a":1}'), { ok: true, value: { a: 1 } });
+test('parseJson reports a syntax error or bytes that are not UTF-8 as json_invalid, and never throws', () => {
+  const invalid = { ok: false, issues: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] };
+  assert.deepEqual(parseJson(Buffer.from('{')), invalid);
+  assert.deepEqual(parseJson(Buffer.from('{"a":1}')), { ok: true, value: { a: 1 } });
+  assert.deepEqual(parseJson(Buffer.from('{"a":"caf\u00e9 ✓"}')), { ok: true, value: { a: 'café ✓' } });
+  // Not UTF-8 (a stray byte, an encoded surrogate), and a byte-order mark: refused, never repaired.
+  assert.deepEqual(parseJson(Buffer.from([0x22, 0xff, 0x22])), invalid);
+  assert.deepEqual(parseJson(Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])), invalid);
+  assert.deepEqual(parseJson(Buffer.from('\ufeff{}')), invalid);
 });
 
 test('normalizeTimestamp accepts real UTC instants and yields keys that sort as instants', () => {

@@ -97,6 +97,17 @@ test('POST /webhook', async (t) => {
     assert.deepEqual(reply.body, { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
   });
 
+  await t.test('refuses a body that is not valid UTF-8 with 422 json_invalid, so no two ids can collide', async () => {
+    // Two ids that differ only in an invalid byte would both decode to the same U+FFFD text.
+    for (const [id, byte] of [['utf8-ff', 0xff], ['utf8-fe', 0xfe], ['utf8-surrogate', 0xed]] as const) {
+      const raw = Buffer.concat([Buffer.from(`{"message_id":"${id}-`), Buffer.from([byte, 0xa0, 0x80]), Buffer.from('","from":"+15","to":"+2","ts":"2025-06-01T00:00:00Z"}')]);
+      const reply = await postWebhook(service, raw);
+      assert.equal(reply.status, 422, id);
+      assert.deepEqual(reply.body, { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] });
+    }
+    assert.equal(storedRows(service.dbPath).filter((row) => row.message_id.startsWith('utf8-')).length, 0);
+  });
+
   await t.test('answers a JSON array body with 422 on loc ["body"]', async () => {
     const reply = await postWebhook(service, '[]');
     assert.equal(reply.status, 422);

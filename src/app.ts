@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     const started = performance.now();
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
-    const url = requestUrl(req.url);
+    const { path, url } = requestTarget(req.url);
     // Set before anything can fail, so an answer written for this request outside this handler
     // (client-error.ts, when the parser rejects its body) carries the id its log line has.
     res.setHeader('X-Request-ID', requestId);
@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
 
     let reply: Reply;
     try {
-      const match = route(method, url.pathname);
+      const match = route(method, path);
       if (match.kind === 'not_found') throw new HttpError('not_found');
       if (match.kind === 'method_not_allowed') {
         routePath = match.path;
@@ -103,7 +103,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     log.log(status >= 500 ? 'ERROR' : 'INFO', {
       request_id: requestId,
       method,
-      path: url.pathname.slice(0, MAX_LOGGED_PATH),
+      path: path.slice(0, MAX_LOGGED_PATH),
       status,
       latency_ms: Math.round(latencyMs * 1000) / 1000,
       ...ctx.logFields,
@@ -125,11 +125,16 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
 
 /**
  * Only the path and query of the request target matter, and the Host header is client input that
- * plays no part in routing. The target is appended to a fixed origin as a path, so no target (an
- * absolute URL, `//`, `*`) can throw or choose another host.
+ * plays no part in routing. The target is read as a path (an absolute URL, `*` or `//` becomes a
+ * path no route has), and the path is taken exactly as sent: a URL parser would resolve `/x/../`,
+ * `%2e%2e` and `\`, so `/x/%2e%2e/metrics` would reach /metrics past a proxy rule that blocks
+ * `/metrics` by its raw path. Only the query is parsed, with a fixed origin, so nothing can throw
+ * or choose another host.
  */
-function requestUrl(target = '/'): URL {
-  return new URL(target.startsWith('/') ? `${ORIGIN}${target}` : `${ORIGIN}/${target}`);
+function requestTarget(target = '/'): { path: string; url: URL } {
+  const asPath = target.startsWith('/') ? target : `/${target}`;
+  const end = asPath.search(/[?#]/);
+  return { path: end === -1 ? asPath : asPath.slice(0, end), url: new URL(`${ORIGIN}${asPath}`) };
 }
 
 function hasBody(req: IncomingMessage): boolean {

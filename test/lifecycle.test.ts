@@ -195,6 +195,21 @@ test('a request head cut off by the client is still answered 400 and logged as a
   await service.waitForLog((line) => line.msg === 'client error' && line.request_id === requestId);
 });
 
+test('paths are routed exactly as sent: dot segments, encoded dots and backslashes reach no endpoint', async (t) => {
+  const service = await startService(t);
+  const paths = ['/x/../metrics', '/x/%2e%2e/metrics', '/%2E%2E/metrics', '/./metrics', '/health\\live', '/x/..%2fmetrics'];
+  for (const [index, path] of paths.entries()) {
+    const requestId = `raw-path-${index}`;
+    const answer = await rawExchange(service, `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Request-ID: ${requestId}\r\n\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 404 /, path);
+    assert.ok(answer.endsWith('{"detail":"not found"}'), path);
+    // Logged as sent, percent-encoding kept, so the log shows what the client asked for.
+    const line = await service.waitForLog((entry) => entry.request_id === requestId);
+    assert.equal(line.path, path);
+  }
+  assert.equal((await fetch(`${service.url}/metrics`)).status, 200);
+});
+
 test('headers over 16 KiB get a JSON 431', async (t) => {
   const service = await startService(t);
   const answer = await rawExchange(service, `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);

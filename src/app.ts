@@ -76,6 +76,8 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
 
     let reply: Reply;
     try {
+      assertHost(req);
+      assertExpectation(req);
       const match = route(method, path);
       if (match.kind === 'not_found') throw new HttpError('not_found');
       if (match.kind === 'method_not_allowed') {
@@ -135,6 +137,26 @@ function requestTarget(target = '/'): { path: string; url: URL } {
   const asPath = target.startsWith('/') ? target : `/${target}`;
   const end = asPath.search(/[?#]/);
   return { path: end === -1 ? asPath : asPath.slice(0, end), url: new URL(`${ORIGIN}${asPath}`) };
+}
+
+/**
+ * HTTP/1.1 requires exactly one Host header (RFC 9112, 3.2). Node's own check would answer with a
+ * bare 400 of its own, without JSON, request id or log line, so it is turned off (server.ts) and
+ * done here. The value itself plays no part in routing.
+ */
+function assertHost(req: IncomingMessage): void {
+  if (req.httpVersion !== '1.1') return;
+  let hosts = 0;
+  for (let index = 0; index < req.rawHeaders.length; index += 2) {
+    if ((req.rawHeaders[index] as string).toLowerCase() === 'host') hosts++;
+  }
+  if (hosts !== 1) throw new HttpError('bad_request');
+}
+
+/** 100-continue is the only expectation HTTP defines; Node answers it before the request gets here. */
+function assertExpectation(req: IncomingMessage): void {
+  const expect = req.headers.expect;
+  if (expect !== undefined && expect.trim().toLowerCase() !== '100-continue') throw new HttpError('expectation_failed');
 }
 
 function hasBody(req: IncomingMessage): boolean {

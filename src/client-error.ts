@@ -1,5 +1,5 @@
-// Requests that Node's HTTP parser rejects still get a JSON answer with a request id and exactly
-// one log line, never a bare reset.
+// Requests that Node's HTTP parser rejects, and CONNECT requests (this is not a proxy), still get a
+// JSON answer with a request id and exactly one log line, never a bare reset.
 // - Before a request exists (a malformed request line, oversized headers, a header timeout): the
 //   answer and a `client error` log line are written here.
 // - In the middle of a request's body (the client closed its side early, sent a malformed chunk,
@@ -39,22 +39,29 @@ export function handleClientErrors(server: Server, log: Logger): void {
       // One answer per request, in order: not when it has already been answered (a 413 sent
       // before the rest of the body), nor ahead of an earlier request's answer on a pipelined
       // connection. Then the connection just closes.
-      if (state.last.headersSent || state.unanswered > 1) socket.destroySoon();
-      else answer(socket, error, 'body_incomplete', String(state.last.getHeader('X-Request-ID')));
+      if (state.last.headersSent || state.unanswered > 1 || error.code === 'ECONNRESET') socket.destroySoon();
+      else answer(socket, 'body_incomplete', String(state.last.getHeader('X-Request-ID')));
       return;
     }
-    const code = PARSER_ERRORS[error.code ?? ''] ?? 'bad_request';
+    answerAndLog(socket, PARSER_ERRORS[error.code ?? ''] ?? 'bad_request', error.code ?? 'unknown');
+  });
+
+  // This is not a proxy. Without a listener Node would drop the connection without a word.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => answerAndLog(socket, 'bad_request', 'CONNECT'));
+
+  function answerAndLog(socket: Socket, code: ErrorCode, cause: string): void {
     // The request could not be parsed, so no X-Request-ID of the client's can be trusted.
     const requestId = randomUUID();
-    answer(socket, error, code, requestId);
-    log.log('INFO', { msg: 'client error', request_id: requestId, status: ERRORS[code].status, code: error.code ?? 'unknown' });
-  });
+    // ECONNRESET: the client is gone, there is nobody to answer.
+    if (cause !== 'ECONNRESET') answer(socket, code, requestId);
+    else socket.destroy();
+    log.log('INFO', { msg: 'client error', request_id: requestId, status: ERRORS[code].status, code: cause });
+  }
 }
 
-function answer(socket: Socket, error: Error & { code?: string }, code: ErrorCode, requestId: string): void {
+function answer(socket: Socket, code: ErrorCode, requestId: string): void {
   const { status, detail } = ERRORS[code];
-  // ECONNRESET: the client is gone, there is nobody to answer.
-  if (error.code !== 'ECONNRESET' && socket.writable && !socket.writableEnded) {
+  if (socket.writable && !socket.writableEnded) {
     const body = JSON.stringify({ detail });
     socket.end(
       `HTTP/1.1 ${status} ${detail}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +

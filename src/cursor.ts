@@ -3,7 +3,7 @@
 // carries no authority: any well-formed position is a legitimate place to start a page, so it
 // needs no signature, only strict decoding, so a damaged or foreign token is refused, not guessed.
 import type { ListPosition } from './store.ts';
-import { normalizeTimestamp } from './validate.ts';
+import { MAX_MESSAGE_ID_CHARACTERS, normalizeTimestamp } from './validate.ts';
 
 const TS_KEY_LENGTH = '2025-01-15T10:00:00.000000000Z'.length;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -27,7 +27,9 @@ export function decodeCursor(cursor: string): ListPosition | null {
   }
   const tsKey = text.slice(0, TS_KEY_LENGTH);
   const messageId = text.slice(TS_KEY_LENGTH);
-  // A normalized key is its own normal form; anything else is not a key this service wrote.
+  // A normalized key is its own normal form; anything else is not a key this service wrote. Nor
+  // is an id longer than validation lets one be (counted in code points, as there).
   if (normalizeTimestamp(tsKey) !== tsKey || messageId === '') return null;
+  if (messageId.length > MAX_MESSAGE_ID_CHARACTERS && [...messageId].length > MAX_MESSAGE_ID_CHARACTERS) return null;
   return { tsKey, messageId };
 }

@@ -15,8 +15,10 @@ export const ERRORS = {
   // Nothing was stored: a retry after Retry-After seconds is safe and likely to succeed.
   unavailable: { status: 503, detail: 'service unavailable, retry later', headers: { 'Retry-After': '1' } },
   internal_error: { status: 500, detail: 'internal error' },
-  // Answered for requests Node's HTTP parser rejects before routing (client-error.ts).
+  // A request without a valid Host (HTTP/1.1), or Node's HTTP parser rejects it (client-error.ts).
   bad_request: { status: 400, detail: 'bad request' },
+  // An Expect header asking for anything but 100-continue.
+  expectation_failed: { status: 417, detail: 'expectation failed' },
   request_timeout: { status: 408, detail: 'request timeout' },
   headers_too_large: { status: 431, detail: 'request headers too large' },
 } as const satisfies Record<string, ErrorEntry>;

@@ -210,12 +210,55 @@ test('paths are routed exactly as sent: dot segments, encoded dots and backslash
   assert.equal((await fetch(`${service.url}/metrics`)).status, 200);
 });
 
+test('an HTTP/1.1 request without exactly one Host header gets a JSON 400 and its log line', async (t) => {
+  const service = await startService(t);
+  for (const [requestId, hosts] of [['no-host', ''], ['two-hosts', 'Host: a\r\nHost: b\r\n']] as const) {
+    const answer = await rawRequest(service, `GET /health/live HTTP/1.1\r\n${hosts}X-Request-ID: ${requestId}\r\nConnection: close\r\n\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 400 /, requestId);
+    assert.match(answer, new RegExp(`X-Request-ID: ${requestId}\r\n`, 'i'));
+    assert.ok(answer.endsWith('{"detail":"bad request"}'));
+    const line = await service.waitForLog((entry) => entry.request_id === requestId);
+    assert.equal(line.status, 400);
+  }
+  // HTTP/1.0 has no Host requirement.
+  assert.match(await rawRequest(service, 'GET /health/live HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200 /);
+});
+
+test('an Expect other than 100-continue gets a JSON 417 and its log line', async (t) => {
+  const service = await startService(t);
+  const answer = await rawRequest(service, 'GET /health/live HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nX-Request-ID: expect-1\r\nConnection: close\r\n\r\n');
+  assert.match(answer, /^HTTP\/1\.1 417 /);
+  assert.ok(answer.endsWith('{"detail":"expectation failed"}'));
+  const line = await service.waitForLog((entry) => entry.request_id === 'expect-1');
+  assert.equal(line.status, 417);
+});
+
+test('CONNECT gets a JSON 400 and a client error log line, not a dropped connection', async (t) => {
+  const service = await startService(t);
+  const answer = await rawRequest(service, 'CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n');
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  assert.ok(answer.endsWith('{"detail":"bad request"}'));
+  const requestId = /X-Request-ID: ([0-9a-f-]{36})\r\n/.exec(answer)?.[1];
+  await service.waitForLog((line) => line.msg === 'client error' && line.request_id === requestId && line.code === 'CONNECT');
+});
+
 test('headers over 16 KiB get a JSON 431', async (t) => {
   const service = await startService(t);
   const answer = await rawExchange(service, `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
   assert.match(answer, /^HTTP\/1\.1 431 /);
   assert.ok(answer.endsWith('{"detail":"request headers too large"}'));
 });
+
+/** Sends `text` and reads until the server closes; unlike rawExchange, the client never half-closes. */
+function rawRequest(service: Service, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => socket.write(text));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
 
 function rawExchange(service: Service, text: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -33,7 +33,17 @@ export type RequestContext = {
 
 export type Handler = (ctx: RequestContext) => Promise<Reply>;
 
-export type AppDeps = { config: Config; store: Store; log: Logger; metrics: Metrics };
+export type AppDeps = {
+  config: Config;
+  store: Store;
+  log: Logger;
+  metrics: Metrics;
+  /**
+   * Requests whose body Node's HTTP parser rejected (client-error.ts has already answered them
+   * 400): their log line and metrics say so, whatever the route would have answered.
+   */
+  rejectedBodies?: WeakSet<IncomingMessage>;
+};
 
 // Accept a caller's request id only when it is a short token of safe characters; anything else
 // could smuggle separators or control characters into logs and headers.
@@ -90,7 +100,12 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
       reply = errorReply(error, ctx);
     }
 
-    send(req, res, reply);
+    if (deps.rejectedBodies?.has(req) === true) {
+      reply = errorReply(new HttpError('body_incomplete'), ctx);
+      if (routePath === WEBHOOK_PATH) ctx.logFields.result = 'body_incomplete';
+    } else {
+      send(req, res, reply);
+    }
     const latencyMs = performance.now() - started;
     const { status } = reply;
     const result = ctx.logFields.result;
@@ -153,10 +168,16 @@ function assertHost(req: IncomingMessage): void {
   if (hosts !== 1) throw new HttpError('bad_request');
 }
 
-/** 100-continue is the only expectation HTTP defines; Node answers it before the request gets here. */
+/**
+ * 100-continue is the only expectation HTTP defines. Node has already answered `100 Continue` to any
+ * Expect it reads as asking for it (this is its own test), and sends every other Expect through
+ * 'checkExpectation' (server.ts) to be refused here.
+ */
+const CONTINUE_EXPECTATION = /(?:^|\W)100-continue(?:$|\W)/i;
+
 function assertExpectation(req: IncomingMessage): void {
   const expect = req.headers.expect;
-  if (expect !== undefined && expect.trim().toLowerCase() !== '100-continue') throw new HttpError('expectation_failed');
+  if (expect !== undefined && !CONTINUE_EXPECTATION.test(expect)) throw new HttpError('expectation_failed');
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -20,18 +20,24 @@ const PARSER_ERRORS: Record<string, ErrorCode> = {
 
 type Exchanges = { last: ServerResponse; unanswered: number };
 
-export function handleClientErrors(server: Server, log: Logger): void {
+/**
+ * `rejectedBodies` is shared with the app (server.ts passes it to both): a request added to it has
+ * been answered here, and its own log line records that answer.
+ */
+export function handleClientErrors(server: Server, log: Logger, rejectedBodies: WeakSet<IncomingMessage>): void {
   // Per socket: the last request parsed, and how many of its requests still await their answer.
   // Requests on one socket are parsed in order, so if the last is still incomplete when the parser
   // fails, the failure is inside its body.
   const exchanges = new WeakMap<Socket, Exchanges>();
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const track = (req: IncomingMessage, res: ServerResponse) => {
     const state = exchanges.get(req.socket) ?? { last: res, unanswered: 0 };
     state.last = res;
     state.unanswered++;
     exchanges.set(req.socket, state);
     res.once('close', () => state.unanswered--);
-  });
+  };
+  server.on('request', track);
+  server.on('checkExpectation', track);
 
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
     const state = exchanges.get(socket);
@@ -39,22 +45,33 @@ export function handleClientErrors(server: Server, log: Logger): void {
       // One answer per request, in order: not when it has already been answered (a 413 sent
       // before the rest of the body), nor ahead of an earlier request's answer on a pipelined
       // connection. Then the connection just closes.
-      if (state.last.headersSent || state.unanswered > 1 || error.code === 'ECONNRESET') socket.destroySoon();
-      else answer(socket, 'body_incomplete', String(state.last.getHeader('X-Request-ID')));
+      if (state.last.headersSent || state.unanswered > 1 || error.code === 'ECONNRESET') {
+        socket.destroySoon();
+      } else {
+        rejectedBodies.add(state.last.req);
+        answer(socket, 'body_incomplete', String(state.last.getHeader('X-Request-ID')));
+      }
       return;
     }
     answerAndLog(socket, PARSER_ERRORS[error.code ?? ''] ?? 'bad_request', error.code ?? 'unknown');
   });
 
-  // This is not a proxy. Without a listener Node would drop the connection without a word.
-  server.on('connect', (_req: IncomingMessage, socket: Socket) => answerAndLog(socket, 'bad_request', 'CONNECT'));
+  // This is not a proxy. Without a listener Node would drop the connection without a word. Node
+  // has taken its own listeners off this socket, 'error' included: without one, a reset from the
+  // client while the answer is written would be an uncaught exception.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    answerAndLog(socket, 'bad_request', 'CONNECT');
+  });
 
   function answerAndLog(socket: Socket, code: ErrorCode, cause: string): void {
     // The request could not be parsed, so no X-Request-ID of the client's can be trusted.
     const requestId = randomUUID();
-    // ECONNRESET: the client is gone, there is nobody to answer.
-    if (cause !== 'ECONNRESET') answer(socket, code, requestId);
-    else socket.destroy();
+    const unanswered = exchanges.get(socket)?.unanswered ?? 0;
+    // ECONNRESET: the client is gone, there is nobody to answer. Unanswered requests before this
+    // one on a pipelined connection: an answer now would be taken for theirs, so just close.
+    if (cause === 'ECONNRESET' || unanswered > 0) socket.destroy();
+    else answer(socket, code, requestId);
     log.log('INFO', { msg: 'client error', request_id: requestId, status: ERRORS[code].status, code: cause });
   }
 }

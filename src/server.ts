@@ -1,6 +1,6 @@
 // The entry point: the only module that reads process.env, opens the database, listens and
 // handles signals. Everything else is wired in createApp.
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { createApp } from './app.ts';
 import { handleClientErrors } from './client-error.ts';
 import { loadConfig } from './config.ts';
@@ -47,7 +47,9 @@ async function openStoreOrExit(): Promise<Store> {
   }
 }
 
-const app = createApp({ config, store, log, metrics });
+// Requests whose body the HTTP parser rejected mid-request: answered by client-error.ts, logged by the app.
+const rejectedBodies = new WeakSet<IncomingMessage>();
+const app = createApp({ config, store, log, metrics, rejectedBodies });
 const server = createServer(
   {
     // Bound what a client can make us hold: header bytes (slow or huge headers), the time to send
@@ -67,7 +69,7 @@ const server = createServer(
 );
 // An Expect other than 100-continue: Node would answer a bare 417; the app answers it (JSON, log).
 server.on('checkExpectation', app);
-handleClientErrors(server, log);
+handleClientErrors(server, log, rejectedBodies);
 server.maxHeadersCount = 100;
 server.maxRequestsPerSocket = 10_000;
 

@@ -242,6 +242,73 @@ test('CONNECT gets a JSON 400 and a client error log line, not a dropped connect
   await service.waitForLog((line) => line.msg === 'client error' && line.request_id === requestId && line.code === 'CONNECT');
 });
 
+test('a CONNECT reset by the client while it is answered does not take the service down', async (t) => {
+  const service = await startService(t);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => {
+        socket.write('CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n');
+        socket.resetAndDestroy();
+        resolve();
+      });
+      socket.on('error', () => {});
+    });
+  }
+  assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
+  assert.equal(service.child.exitCode, null);
+});
+
+test('a rejected request pipelined behind an unanswered one never gets an answer in its place', async (t) => {
+  const service = await startService(t);
+  for (const second of ['CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n', 'BAD\x01 / HTTP/1.1\r\n\r\n']) {
+    const answer = await rawRequest(service, `GET /messages HTTP/1.1\r\nHost: x\r\n\r\n${second}`);
+    assert.ok(answer === '' || answer.startsWith('HTTP/1.1 200 '), answer);
+    assert.equal(answer.match(/HTTP\/1\.1 400 /g), null);
+  }
+});
+
+test('a body rejected mid-request on a route that does not read it is answered 400 and logged 400', async (t) => {
+  const service = await startService(t);
+  const answer = await rawRequest(service, 'GET /health/live HTTP/1.1\r\nHost: x\r\nX-Request-ID: get-body\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  assert.equal(answer.match(/HTTP\/1\.1 /g)?.length, 1);
+  assert.ok(answer.endsWith('{"detail":"request body incomplete"}'));
+  const line = await service.waitForLog((entry) => entry.request_id === 'get-body');
+  assert.equal(line.status, 400);
+  assert.equal(service.logs.filter((entry) => entry.request_id === 'get-body').length, 1);
+});
+
+test('a refused Expect with a malformed body gets one answer and one log line', async (t) => {
+  const service = await startService(t);
+  const answer = await rawRequest(service, 'POST /webhook HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nX-Request-ID: expect-2\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+  assert.equal(answer.match(/HTTP\/1\.1 /g)?.length, 1, answer);
+  await service.waitForLog((entry) => entry.request_id === 'expect-2');
+  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+});
+
+test('Expect: 100-continue sent twice is still a 100 Continue and then the answer', async (t) => {
+  const service = await startService(t);
+  const answer = await rawRequest(service, 'GET /health/live HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
+  assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+});
+
+test('after an answered request on a keep-alive connection, a malformed next request still gets its JSON 400', async (t) => {
+  const service = await startService(t);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n'));
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      const first = text === '';
+      text += chunk.toString();
+      if (first) socket.write('BAD\x01 / HTTP/1.1\r\n\r\n');
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 400 /);
+  assert.ok(answer.endsWith('{"detail":"bad request"}'));
+});
+
 test('headers over 16 KiB get a JSON 431', async (t) => {
   const service = await startService(t);
   const answer = await rawExchange(service, `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);

@@ -210,6 +210,18 @@ test('paths are routed exactly as sent: dot segments, encoded dots and backslash
   assert.equal((await fetch(`${service.url}/metrics`)).status, 200);
 });
 
+test('an absolute-form request target is served by its path, exactly as sent', async (t) => {
+  const service = await startService(t);
+  const live = await rawRequest(service, 'GET http://service.example/health/live HTTP/1.1\r\nHost: service.example\r\nConnection: close\r\n\r\n');
+  assert.match(live, /^HTTP\/1\.1 200 /);
+  assert.ok(live.endsWith('{"status":"live"}'));
+  const listing = await rawRequest(service, 'GET HTTP://service.example/messages?limit=1 HTTP/1.1\r\nHost: service.example\r\nConnection: close\r\n\r\n');
+  assert.match(listing, /^HTTP\/1\.1 200 /);
+  assert.ok(listing.endsWith('"limit":1,"offset":0}'), listing);
+  const dotted = await rawRequest(service, 'GET http://service.example/x/%2e%2e/metrics HTTP/1.1\r\nHost: service.example\r\nConnection: close\r\n\r\n');
+  assert.match(dotted, /^HTTP\/1\.1 404 /);
+});
+
 test('an HTTP/1.1 request without exactly one Host header gets a JSON 400 and its log line', async (t) => {
   const service = await startService(t);
   for (const [requestId, hosts] of [['no-host', ''], ['two-hosts', 'Host: a\r\nHost: b\r\n']] as const) {

@@ -87,7 +87,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     let reply: Reply;
     try {
       assertHost(req);
-      assertExpectation(req);
+      answerExpectation(req, res);
       const match = route(method, path);
       if (match.kind === 'not_found') throw new HttpError('not_found');
       if (match.kind === 'method_not_allowed') {
@@ -174,15 +174,17 @@ function assertHost(req: IncomingMessage): void {
 }
 
 /**
- * 100-continue is the only expectation HTTP defines. Node has already answered `100 Continue` to any
- * Expect it reads as asking for it (this is its own test), and sends every other Expect through
- * 'checkExpectation' (server.ts) to be refused here.
+ * 100-continue is the only expectation HTTP defines. Every request with an Expect header comes here
+ * (server.ts routes Node's 'checkContinue' and 'checkExpectation' to the app), so the one decision
+ * is made here: `100 Continue` when every expectation listed is 100-continue, else a 417 before the
+ * client is invited to send its body.
  */
-const CONTINUE_EXPECTATION = /(?:^|\W)100-continue(?:$|\W)/i;
-
-function assertExpectation(req: IncomingMessage): void {
+function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
   const expect = req.headers.expect;
-  if (expect !== undefined && !CONTINUE_EXPECTATION.test(expect)) throw new HttpError('expectation_failed');
+  if (expect === undefined) return;
+  const expectations = expect.split(',').map((item) => item.trim().toLowerCase());
+  if (!expectations.every((item) => item === '100-continue')) throw new HttpError('expectation_failed');
+  res.writeContinue();
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -4,8 +4,10 @@
 //   answer and a `client error` log line are written here.
 // - In the middle of a request's body (the client closed its side early, sent a malformed chunk,
 //   or took longer than the request timeout): that request is already being handled, and will log
-//   its own line with result body_incomplete once its body ends early. Only the answer is written
-//   here, the same 400 its handler would give, under its request id.
+//   its own line (body_incomplete). Only the answer is written here, the same 400 its handler would
+//   give, under its request id.
+// Answers on one connection go out in request order: an answer written here waits until every
+// earlier request on the connection has had its own, and then the connection closes.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -18,48 +20,79 @@ const PARSER_ERRORS: Record<string, ErrorCode> = {
   ERR_HTTP_HEADERS_TIMEOUT: 'request_timeout',
 };
 
-type Exchanges = { last: ServerResponse; unanswered: number };
+type Connection = {
+  /** The last request parsed on this connection. */
+  last: ServerResponse;
+  /** Requests on it whose answer is not yet complete. */
+  unanswered: number;
+  /** What to do once no more than `waitFor` requests are unanswered (the parser has failed by then). */
+  pending: { waitFor: number; then: () => void } | null;
+};
 
 /**
  * `rejectedBodies` is shared with the app (server.ts passes it to both): a request added to it has
  * been answered here, and its own log line records that answer.
  */
 export function handleClientErrors(server: Server, log: Logger, rejectedBodies: WeakSet<IncomingMessage>): void {
-  // Per socket: the last request parsed, and how many of its requests still await their answer.
-  // Requests on one socket are parsed in order, so if the last is still incomplete when the parser
-  // fails, the failure is inside its body.
-  const exchanges = new WeakMap<Socket, Exchanges>();
+  // Requests on one connection are parsed in order, so if the last is still incomplete when the
+  // parser fails, the failure is inside its body.
+  const connections = new WeakMap<Socket, Connection>();
   const track = (req: IncomingMessage, res: ServerResponse) => {
-    const state = exchanges.get(req.socket) ?? { last: res, unanswered: 0 };
-    state.last = res;
-    state.unanswered++;
-    exchanges.set(req.socket, state);
-    res.once('close', () => state.unanswered--);
+    const connection = connections.get(req.socket) ?? { last: res, unanswered: 0, pending: null };
+    connection.last = res;
+    connection.unanswered++;
+    connections.set(req.socket, connection);
+    res.once('close', () => {
+      connection.unanswered--;
+      const { pending } = connection;
+      if (pending !== null && connection.unanswered <= pending.waitFor) {
+        connection.pending = null;
+        pending.then();
+      }
+    });
   };
   server.on('request', track);
+  server.on('checkContinue', track);
   server.on('checkExpectation', track);
 
+  /** Runs `then` once at most `waitFor` requests on the socket are unanswered. */
+  function afterEarlierAnswers(socket: Socket, waitFor: number, then: () => void): void {
+    const connection = connections.get(socket);
+    if (connection === undefined || connection.unanswered <= waitFor) then();
+    else connection.pending ??= { waitFor, then };
+  }
+
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
-    const state = exchanges.get(socket);
-    if (state !== undefined && !state.last.req.complete) {
-      // One answer per request, in order: not when it has already been answered (a 413 sent
-      // before the rest of the body), nor ahead of an earlier request's answer on a pipelined
-      // connection. Then the connection just closes.
-      if (state.last.headersSent || state.unanswered > 1 || error.code === 'ECONNRESET') {
+    // The client is gone: nobody to answer, and a request in progress logs its own line.
+    if (error.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    // Bytes after a request that asked to close the connection are not a request: its answer
+    // (and any before it) goes out, then the connection closes.
+    if (error.code === 'HPE_CLOSED_CONNECTION') {
+      afterEarlierAnswers(socket, 0, () => socket.destroySoon());
+      return;
+    }
+    const connection = connections.get(socket);
+    if (connection !== undefined && !connection.last.req.complete) {
+      const exchange = connection.last;
+      // Already answered (a 413 sent before the rest of the body): one answer per request.
+      if (exchange.headersSent) {
         socket.destroySoon();
-      } else {
-        rejectedBodies.add(state.last.req);
-        answer(socket, 'body_incomplete', String(state.last.getHeader('X-Request-ID')));
+        return;
       }
+      rejectedBodies.add(exchange.req);
+      const requestId = String(exchange.getHeader('X-Request-ID'));
+      afterEarlierAnswers(socket, 1, () => answer(socket, 'body_incomplete', requestId));
       return;
     }
     answerAndLog(socket, PARSER_ERRORS[error.code ?? ''] ?? 'bad_request', error.code ?? 'unknown');
   });
 
-  // This is not a proxy. Without a listener Node would drop the connection without a word. Node
-  // has taken its own listeners off this socket, 'error' included: without one, a reset from the
-  // client while the answer is written would be an uncaught exception.
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    // Node has taken its own listeners off this socket, 'error' included: without one, a reset
+    // from the client while the answer is written would be an uncaught exception.
     socket.on('error', () => socket.destroy());
     answerAndLog(socket, 'bad_request', 'CONNECT');
   });
@@ -67,11 +100,7 @@ export function handleClientErrors(server: Server, log: Logger, rejectedBodies: 
   function answerAndLog(socket: Socket, code: ErrorCode, cause: string): void {
     // The request could not be parsed, so no X-Request-ID of the client's can be trusted.
     const requestId = randomUUID();
-    const unanswered = exchanges.get(socket)?.unanswered ?? 0;
-    // ECONNRESET: the client is gone, there is nobody to answer. Unanswered requests before this
-    // one on a pipelined connection: an answer now would be taken for theirs, so just close.
-    if (cause === 'ECONNRESET' || unanswered > 0) socket.destroy();
-    else answer(socket, code, requestId);
+    afterEarlierAnswers(socket, 0, () => answer(socket, code, requestId));
     log.log('INFO', { msg: 'client error', request_id: requestId, status: ERRORS[code].status, code: cause });
   }
 }

@@ -67,11 +67,15 @@ const server = createServer(
   },
   app,
 );
-// An Expect other than 100-continue: Node would answer a bare 417; the app answers it (JSON, log).
+// Every request with an Expect header goes to the app, which decides on 100 Continue or a JSON 417
+// (Node would answer 100 Continue to a list that merely contains it, and a bare 417 otherwise).
+server.on('checkContinue', app);
 server.on('checkExpectation', app);
+// A client that half-closes after its request still gets the answer; Node's default ends the
+// socket at once, dropping the answer to a request it has already handed over.
+(server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 handleClientErrors(server, log, rejectedBodies);
 server.maxHeadersCount = 100;
-server.maxRequestsPerSocket = 10_000;
 
 // A port in use or an address that cannot be bound: one log line naming the variables, not a trace.
 server.once('error', (error: Error & { code?: string }) => {

@@ -62,12 +62,17 @@ export function handleClientErrors(server: Server, log: Logger, rejectedBodies: 
     else connection.pending ??= { waitFor, then };
   }
 
+  // Connections whose parser has failed: one failure is answered, whatever follows it is not.
+  const failed = new WeakSet<Socket>();
+
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
     // The client is gone: nobody to answer, and a request in progress logs its own line.
     if (error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
+    if (failed.has(socket)) return;
+    failed.add(socket);
     // Bytes after a request that asked to close the connection are not a request: its answer
     // (and any before it) goes out, then the connection closes.
     if (error.code === 'HPE_CLOSED_CONNECTION') {

@@ -184,7 +184,9 @@ function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
   if (expect === undefined) return;
   const expectations = expect.split(',').map((item) => item.trim().toLowerCase());
   if (!expectations.every((item) => item === '100-continue')) throw new HttpError('expectation_failed');
-  res.writeContinue();
+  // An HTTP/1.0 client does not know interim answers: it would take the 100 as the final one, so
+  // the expectation is ignored there (RFC 9110, 10.1.1).
+  if (req.httpVersion !== '1.0') res.writeContinue();
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -20,6 +20,9 @@ const PARSER_ERRORS: Record<string, ErrorCode> = {
   ERR_HTTP_HEADERS_TIMEOUT: 'request_timeout',
 };
 
+/** System error codes, as a socket reports them; the parser's are HPE_* and ERR_HTTP_*. */
+const SOCKET_ERROR = /^E[A-Z]+$/;
+
 type Connection = {
   /** The last request parsed on this connection. */
   last: ServerResponse;
@@ -66,8 +69,9 @@ export function handleClientErrors(server: Server, log: Logger, rejectedBodies: 
   const failed = new WeakSet<Socket>();
 
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
-    // The client is gone: nobody to answer, and a request in progress logs its own line.
-    if (error.code === 'ECONNRESET') {
+    // A socket error (ECONNRESET, EPIPE, ...) rather than a parser's: the client is gone, nobody
+    // is left to answer, and a request in progress logs its own line.
+    if (SOCKET_ERROR.test(error.code ?? '')) {
       socket.destroy();
       return;
     }
@@ -82,9 +86,10 @@ export function handleClientErrors(server: Server, log: Logger, rejectedBodies: 
     const connection = connections.get(socket);
     if (connection !== undefined && !connection.last.req.complete) {
       const exchange = connection.last;
-      // Already answered (a 413 sent before the rest of the body): one answer per request.
+      // Already answered (a 413 sent before the rest of the body): one answer per request. The
+      // connection closes once that answer and every one before it are out.
       if (exchange.headersSent) {
-        socket.destroySoon();
+        afterEarlierAnswers(socket, 0, () => socket.destroySoon());
         return;
       }
       rejectedBodies.add(exchange.req);

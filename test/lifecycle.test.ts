@@ -365,6 +365,51 @@ test('an Expect list with anything but 100-continue gets a 417 and no 100 Contin
   }
 });
 
+test('a request answered early and then rejected mid-body closes the connection only after the answers before it', async (t) => {
+  const service = await startService(t);
+  const body = Buffer.from(JSON.stringify(message('answered-early-1')));
+  const first =
+    `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+    `X-Signature: ${signBody(SECRET, body)}\r\n\r\n${body}`;
+  // The 415 is decided at once and waits behind the 200; the malformed chunk follows a moment
+  // later, while the first message is usually still committing.
+  const second = 'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => {
+      socket.write(first + second);
+      setTimeout(() => socket.write('zz\r\n'), 1);
+    });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+  // If the chunk arrives with the head, the body is refused before the media type is: a 400.
+  assert.match(answer, /^HTTP\/1\.1 200 [^]*\{"status":"ok"\}HTTP\/1\.1 (415|400) /);
+});
+
+test('a client that closes while answers are being written leaves no client error line', async (t) => {
+  const service = await startService(t);
+  await new Promise<void>((resolve) => {
+    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => {
+      socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nX-Request-ID: gone-1\r\n\r\n'.repeat(3));
+      socket.destroy();
+      resolve();
+    });
+  });
+  await service.waitForLog((entry) => entry.request_id === 'gone-1');
+  const after = await fetch(`${service.url}/health/live`, { headers: { 'X-Request-ID': 'after-gone' } });
+  assert.equal(after.status, 200);
+  await service.waitForLog((entry) => entry.request_id === 'after-gone');
+  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+});
+
+test('an HTTP/1.0 request with Expect: 100-continue gets no interim answer', async (t) => {
+  const service = await startService(t);
+  const answer = await rawRequest(service, 'GET /health/live HTTP/1.0\r\nExpect: 100-continue\r\n\r\n');
+  assert.match(answer, /^HTTP\/1\.1 200 /);
+});
+
 test('headers over 16 KiB get a JSON 431', async (t) => {
   const service = await startService(t);
   const answer = await rawExchange(service, `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);

@@ -3,11 +3,10 @@
 // carries no authority: any well-formed position is a legitimate place to start a page, so it
 // needs no signature, only strict decoding, so a damaged or foreign token is refused, not guessed.
 import type { ListPosition } from './store.ts';
-import { MAX_MESSAGE_ID_CHARACTERS, normalizeTimestamp } from './validate.ts';
+import { decodeUtf8, MAX_MESSAGE_ID_CHARACTERS, normalizeTimestamp } from './validate.ts';
 
 const TS_KEY_LENGTH = '2025-01-15T10:00:00.000000000Z'.length;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function encodeCursor({ tsKey, messageId }: ListPosition): string {
   return Buffer.from(tsKey + messageId, 'utf8').toString('base64url');
@@ -19,12 +18,8 @@ export function decodeCursor(cursor: string): ListPosition | null {
   const bytes = Buffer.from(cursor, 'base64url');
   // Buffer skips what it cannot decode; only the canonical encoding of these bytes is accepted.
   if (bytes.toString('base64url') !== cursor) return null;
-  let text: string;
-  try {
-    text = strictUtf8.decode(bytes);
-  } catch {
-    return null;
-  }
+  const text = decodeUtf8(bytes);
+  if (text === null) return null;
   const tsKey = text.slice(0, TS_KEY_LENGTH);
   const messageId = text.slice(TS_KEY_LENGTH);
   // A normalized key is its own normal form; anything else is not a key this service wrote. Nor

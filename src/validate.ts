@@ -21,19 +21,32 @@ const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}
 
 // fatal: bytes that are not UTF-8 are refused, never replaced with U+FFFD, which would let two
 // different ids become one and change a text on the way in. ignoreBOM keeps a byte-order mark in
-// the text, where JSON.parse refuses it, as before.
+// the text, where neither JSON.parse nor a cursor's key accepts it.
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of UTF-8 bytes, exactly; null when they are not UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Parses the raw body as UTF-8 JSON. Bytes that are not UTF-8, or a syntax error, become a
  * FastAPI-style `json_invalid` issue.
  */
 export function parseJson(raw: Uint8Array): Validation<unknown> {
-  try {
-    return { ok: true, value: JSON.parse(strictUtf8.decode(raw)) };
-  } catch {
-    return { ok: false, issues: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] };
+  const text = decodeUtf8(raw);
+  if (text !== null) {
+    try {
+      return { ok: true, value: JSON.parse(text) };
+    } catch {
+      // A syntax error: the same issue as bytes that are not UTF-8.
+    }
   }
+  return { ok: false, issues: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] };
 }
 
 export function validateMessage(input: unknown): Validation<InboundMessage> {

@@ -165,12 +165,8 @@ function requestTarget(target = '/'): { path: string; url: URL } {
  * done here. The value itself plays no part in routing.
  */
 function assertHost(req: IncomingMessage): void {
-  if (req.httpVersion !== '1.1') return;
-  let hosts = 0;
-  for (let index = 0; index < req.rawHeaders.length; index += 2) {
-    if ((req.rawHeaders[index] as string).toLowerCase() === 'host') hosts++;
-  }
-  if (hosts !== 1) throw new HttpError('bad_request');
+  // headersDistinct keeps every Host line; req.headers keeps only the first.
+  if (req.httpVersion === '1.1' && req.headersDistinct.host?.length !== 1) throw new HttpError('bad_request');
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { signBody } from '../src/signature.ts';
 import { message, postWebhook, runToExit, SECRET, startService, storedRows, type Service } from './support/service.ts';
@@ -143,15 +143,7 @@ test('a client that stops mid-body and closes its side gets 400 request body inc
     `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
     `X-Signature: ${signBody(SECRET, body)}\r\nX-Request-ID: cut-off-request\r\n\r\n`;
   // Half the body, then the end of what this client sends: the parser sees the stream end mid-body.
-  const answer = await rawExchange(service, head + body.subarray(0, 20).toString());
-  assert.match(answer, /^HTTP\/1\.1 400 /);
-  assert.match(answer, /X-Request-ID: cut-off-request\r\n/);
-  assert.ok(answer.endsWith('{"detail":"request body incomplete"}'));
-  const line = await service.waitForLog((entry) => entry.request_id === 'cut-off-request');
-  assert.equal(line.status, 400);
-  assert.equal(line.result, 'body_incomplete');
-  // The parser's rejection is this same request ending early, not a second event to log.
-  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+  await assertBodyIncomplete(service, await rawExchange(service, head + body.subarray(0, 20).toString()), 'cut-off-request');
   assert.deepEqual(storedRows(service.dbPath), []);
   assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
 });
@@ -161,14 +153,7 @@ test('a malformed chunk mid-body gets 400 request body incomplete and one log li
   const head =
     'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n' +
     'X-Signature: 00\r\nX-Request-ID: bad-chunk-request\r\n\r\n';
-  const answer = await rawExchange(service, head + '5\r\n{"a":\r\nnot-a-size\r\n');
-  assert.match(answer, /^HTTP\/1\.1 400 /);
-  assert.match(answer, /X-Request-ID: bad-chunk-request\r\n/);
-  assert.ok(answer.endsWith('{"detail":"request body incomplete"}'));
-  const line = await service.waitForLog((entry) => entry.request_id === 'bad-chunk-request');
-  assert.equal(line.status, 400);
-  assert.equal(line.result, 'body_incomplete');
-  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+  await assertBodyIncomplete(service, await rawExchange(service, head + '5\r\n{"a":\r\nnot-a-size\r\n'), 'bad-chunk-request');
 });
 
 test('a malformed body on a pipelined request is answered after the request before it, in order', async (t) => {
@@ -257,14 +242,9 @@ test('CONNECT gets a JSON 400 and a client error log line, not a dropped connect
 test('a CONNECT reset by the client while it is answered does not take the service down', async (t) => {
   const service = await startService(t);
   for (let attempt = 0; attempt < 20; attempt++) {
-    await new Promise<void>((resolve) => {
-      const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => {
-        socket.write('CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n');
-        socket.resetAndDestroy();
-        resolve();
-      });
-      socket.on('error', () => {});
-    });
+    const socket = await openSocket(service);
+    socket.write('CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n');
+    socket.resetAndDestroy();
   }
   assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
   assert.equal(service.child.exitCode, null);
@@ -305,16 +285,13 @@ test('Expect: 100-continue sent twice is still a 100 Continue and then the answe
 
 test('after an answered request on a keep-alive connection, a malformed next request still gets its JSON 400', async (t) => {
   const service = await startService(t);
-  const answer = await new Promise<string>((resolve, reject) => {
-    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n'));
-    let text = '';
-    socket.on('data', (chunk: Buffer) => {
-      const first = text === '';
-      text += chunk.toString();
-      if (first) socket.write('BAD\x01 / HTTP/1.1\r\n\r\n');
-    });
-    socket.on('close', () => resolve(text));
-    socket.on('error', reject);
+  let sentSecond = false;
+  const answer = await rawRequest(service, 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n', {
+    // The first answer is in: the next request on the same connection.
+    onData: (_received, socket) => {
+      if (!sentSecond) socket.write('BAD\x01 / HTTP/1.1\r\n\r\n');
+      sentSecond = true;
+    },
   });
   assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 400 /);
   assert.ok(answer.endsWith('{"detail":"bad request"}'));
@@ -344,13 +321,7 @@ test('bytes after a Connection: close request are ignored: its answer goes out a
 
 test('a connection reset with no request in progress leaves no log line', async (t) => {
   const service = await startService(t);
-  await new Promise<void>((resolve) => {
-    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => {
-      socket.resetAndDestroy();
-      resolve();
-    });
-    socket.on('error', () => {});
-  });
+  (await openSocket(service)).resetAndDestroy();
   const after = await fetch(`${service.url}/health/live`, { headers: { 'X-Request-ID': 'after-reset' } });
   assert.equal(after.status, 200);
   await service.waitForLog((entry) => entry.request_id === 'after-reset');
@@ -374,29 +345,16 @@ test('a request answered early and then rejected mid-body closes the connection 
   // The 415 is decided at once and waits behind the 200; the malformed chunk follows a moment
   // later, while the first message is usually still committing.
   const second = 'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n';
-  const answer = await new Promise<string>((resolve, reject) => {
-    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => {
-      socket.write(first + second);
-      setTimeout(() => socket.write('zz\r\n'), 1);
-    });
-    let text = '';
-    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    socket.on('close', () => resolve(text));
-    socket.on('error', reject);
-  });
+  const answer = await rawRequest(service, first + second, { afterWrite: (socket) => setTimeout(() => socket.write('zz\r\n'), 1) });
   // If the chunk arrives with the head, the body is refused before the media type is: a 400.
   assert.match(answer, /^HTTP\/1\.1 200 [^]*\{"status":"ok"\}HTTP\/1\.1 (415|400) /);
 });
 
 test('a client that closes while answers are being written leaves no client error line', async (t) => {
   const service = await startService(t);
-  await new Promise<void>((resolve) => {
-    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => {
-      socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nX-Request-ID: gone-1\r\n\r\n'.repeat(3));
-      socket.destroy();
-      resolve();
-    });
-  });
+  const socket = await openSocket(service);
+  socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nX-Request-ID: gone-1\r\n\r\n'.repeat(3));
+  socket.destroy();
   await service.waitForLog((entry) => entry.request_id === 'gone-1');
   const after = await fetch(`${service.url}/health/live`, { headers: { 'X-Request-ID': 'after-gone' } });
   assert.equal(after.status, 200);
@@ -417,25 +375,53 @@ test('headers over 16 KiB get a JSON 431', async (t) => {
   assert.ok(answer.endsWith('{"detail":"request headers too large"}'));
 });
 
-/** Sends `text` and reads until the server closes; unlike rawExchange, the client never half-closes. */
-function rawRequest(service: Service, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => socket.write(text));
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
-    socket.on('close', () => resolve(answer));
-    socket.on('error', reject);
+/** A raw TCP connection to the service. Errors are ignored: tests that reset it cause their own. */
+function openSocket(service: Service): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => resolve(socket));
+    socket.on('error', () => {});
   });
 }
 
-function rawExchange(service: Service, text: string): Promise<string> {
+type RawOptions = {
+  /** End the client's side after writing `text`, as a client that has nothing more to send. */
+  halfClose?: boolean;
+  /** Called after `text` is written. */
+  afterWrite?: (socket: Socket) => void;
+  /** Called with everything received so far, each time more arrives. */
+  onData?: (received: string, socket: Socket) => void;
+};
+
+/** Writes `text` on a new connection and resolves with everything the server sent once it closes. */
+async function rawRequest(service: Service, text: string, options: RawOptions = {}): Promise<string> {
+  const socket = await openSocket(service);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(new URL(service.url).port), '127.0.0.1', () => socket.end(text));
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
-    socket.on('close', () => resolve(answer));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+      options.onData?.(received, socket);
+    });
+    socket.on('close', () => resolve(received));
     socket.on('error', reject);
+    if (options.halfClose === true) socket.end(text);
+    else socket.write(text);
+    options.afterWrite?.(socket);
   });
+}
+
+/** rawRequest, then the client half-closes: it has sent all it will. */
+const rawExchange = (service: Service, text: string) => rawRequest(service, text, { halfClose: true });
+
+/** The answer is the 400 for a body that ended early, under `requestId`, logged once as such. */
+async function assertBodyIncomplete(service: Service, answer: string, requestId: string): Promise<void> {
+  assert.match(answer, /^HTTP\/1\.1 400 /);
+  assert.match(answer, new RegExp(`X-Request-ID: ${requestId}\r\n`));
+  assert.ok(answer.endsWith('{"detail":"request body incomplete"}'));
+  const line = await service.waitForLog((entry) => entry.request_id === requestId);
+  assert.equal(line.status, 400);
+  assert.equal(line.result, 'body_incomplete');
+  // The parser's rejection is this same request ending early, not a second event to log.
+  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
 }
 
 test('a port already in use stops startup with one JSON line and a non-zero exit', async (t) => {

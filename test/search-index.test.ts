@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { prepareMessageWriter } from '../src/message-writer.ts';
 import { migrate } from '../src/migrations.ts';
-import { INDEX_CHUNK, INDEX_LAG_MS, INDEX_RETRY_MS, prepareSearchIndexer, scheduleIndexing } from '../src/search-index.ts';
+import { INDEX_CHUNK, INDEX_LAG_MS, INDEX_RETRY_MS, prepareSearchIndexer, scheduleIndexing, type SearchIndexer } from '../src/search-index.ts';
 import { openSqliteDatabase } from '../src/sqlite-store.ts';
 import { inWriteTransaction } from '../src/transaction.ts';
 import { getJson, message, postWebhook, startService, walk, type Service } from './support/service.ts';
@@ -20,6 +20,13 @@ function writeMessages(db: DatabaseSync, count: number, prefix: string, text: (n
   });
 }
 
+/** A fresh in-memory database with the schema, and its indexer. */
+function migratedDatabase(): { db: DatabaseSync; indexer: SearchIndexer } {
+  const db = new DatabaseSync(':memory:');
+  migrate(db);
+  return { db, indexer: prepareSearchIndexer(db) };
+}
+
 /** The rowids the search index holds. */
 const indexedIds = (db: DatabaseSync) =>
   (db.prepare("SELECT rowid FROM messages_text WHERE messages_text MATCH '\"ell\"' ORDER BY rowid").all() as { rowid: number }[]).map(
@@ -27,10 +34,8 @@ const indexedIds = (db: DatabaseSync) =>
   );
 
 test('indexNext indexes the oldest unindexed messages, null texts included in the count', () => {
-  const db = new DatabaseSync(':memory:');
-  migrate(db);
+  const { db, indexer } = migratedDatabase();
   writeMessages(db, 10, 'm', (n) => (n % 3 === 0 ? null : `hello ${n}`));
-  const indexer = prepareSearchIndexer(db);
   assert.equal(indexer.backlog(), 10);
 
   assert.equal(indexer.indexNext(4), 4);
@@ -45,9 +50,7 @@ test('indexNext indexes the oldest unindexed messages, null texts included in th
 
 test('scheduleIndexing indexes a full chunk at once, the rest after INDEX_LAG_MS, and everything on finish', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
-  const db = new DatabaseSync(':memory:');
-  migrate(db);
-  const indexer = prepareSearchIndexer(db);
+  const { db, indexer } = migratedDatabase();
   const errors: unknown[] = [];
   const schedule = scheduleIndexing(indexer, (error) => errors.push(error));
 
@@ -73,9 +76,7 @@ test('scheduleIndexing indexes a full chunk at once, the rest after INDEX_LAG_MS
 
 test('a failing index reports the first error of each run, retries on its own, and catches up', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
-  const db = new DatabaseSync(':memory:');
-  migrate(db);
-  const indexer = prepareSearchIndexer(db);
+  const { db, indexer } = migratedDatabase();
   const errors: string[] = [];
   const schedule = scheduleIndexing(indexer, (error) => errors.push((error as Error).message));
   writeMessages(db, INDEX_CHUNK * 2, 'm', () => 'hello');

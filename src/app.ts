@@ -29,6 +29,12 @@ export type RequestContext = {
   requestId: string;
   /** Extra fields for this request's log line, filled in by the handler (message_id, result, ...). */
   logFields: LogFields;
+  /**
+   * Invites the body of a client that sent `Expect: 100-continue` (a no-op for any other). A
+   * handler calls it (through readBody) only once the request has passed every check that needs no
+   * body, so a request refused anyway is never asked to upload first.
+   */
+  inviteBody: () => void;
 };
 
 export type Handler = (ctx: RequestContext) => Promise<Reply>;
@@ -79,7 +85,12 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     // Set before anything can fail, so an answer written for this request outside this handler
     // (client-error.ts, when the parser rejects its body) carries the id its log line has.
     res.setHeader('X-Request-ID', requestId);
-    const ctx: RequestContext = { req, url, requestId, logFields: {} };
+    let awaitsContinue = false;
+    const inviteBody = () => {
+      if (awaitsContinue) res.writeContinue();
+      awaitsContinue = false;
+    };
+    const ctx: RequestContext = { req, url, requestId, logFields: {}, inviteBody };
     const method = req.method ?? 'GET';
     // Metrics are labelled by route pattern, never by the raw path, so their cardinality is bounded.
     let routePath = UNMATCHED_PATH;
@@ -87,7 +98,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     let reply: Reply;
     try {
       assertHost(req);
-      answerExpectation(req, res);
+      awaitsContinue = awaitsContinueFor(req);
       const match = route(method, path);
       if (match.kind === 'not_found') throw new HttpError('not_found');
       if (match.kind === 'method_not_allowed') {
@@ -171,18 +182,19 @@ function assertHost(req: IncomingMessage): void {
 
 /**
  * 100-continue is the only expectation HTTP defines. Every request with an Expect header comes here
- * (server.ts routes Node's 'checkContinue' and 'checkExpectation' to the app), so the one decision
- * is made here: `100 Continue` when every expectation listed is 100-continue, else a 417 before the
- * client is invited to send its body.
+ * (server.ts routes Node's 'checkContinue' and 'checkExpectation' to the app): any other
+ * expectation, alone or in a list, is a 417 before anything else. True when the client waits for
+ * `100 Continue` before its body; ctx.inviteBody sends it once a handler is about to read the body,
+ * so a request refused without its body (404, 413, 415, ...) gets that answer instead.
  */
-function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
+function awaitsContinueFor(req: IncomingMessage): boolean {
   const expect = req.headers.expect;
-  if (expect === undefined) return;
+  if (expect === undefined) return false;
   const expectations = expect.split(',').map((item) => item.trim().toLowerCase());
   if (!expectations.every((item) => item === '100-continue')) throw new HttpError('expectation_failed');
   // An HTTP/1.0 client does not know interim answers: it would take the 100 as the final one, so
   // the expectation is ignored there (RFC 9110, 10.1.1).
-  if (req.httpVersion !== '1.0') res.writeContinue();
+  return req.httpVersion !== '1.0';
 }
 
 function hasBody(req: IncomingMessage): boolean {

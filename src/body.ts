@@ -17,9 +17,11 @@ export function assertDeclaredLength(req: IncomingMessage, maxBytes: number): vo
   if (declared !== undefined && Number(declared) > maxBytes) throw new HttpError('payload_too_large');
 }
 
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/** Reads the whole body; `inviteBody` (RequestContext) is called once the declared length is within budget. */
+export function readBody(req: IncomingMessage, maxBytes: number, inviteBody: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     assertDeclaredLength(req, maxBytes);
+    inviteBody();
     const chunks: Buffer[] = [];
     let received = 0;
     const settle = (error: HttpError | null) => {

@@ -21,7 +21,7 @@ export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
       if (config.webhookSecret === null) throw new HttpError('not_configured');
       assertDeclaredLength(req, config.maxBodyBytes);
       assertJsonContentType(req);
-      const rawBody = await readBody(req, config.maxBodyBytes);
+      const rawBody = await readBody(req, config.maxBodyBytes, ctx.inviteBody);
       if (!verifyWebhook(req.headers, rawBody, config.webhookSecret)) throw new HttpError('invalid_signature');
 
       const parsed = parseJson(rawBody);

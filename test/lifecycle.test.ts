@@ -277,10 +277,39 @@ test('a refused Expect with a malformed body gets one answer and one log line', 
   assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
 });
 
-test('Expect: 100-continue sent twice is still a 100 Continue and then the answer', async (t) => {
+test('Expect: 100-continue, even sent twice, invites a webhook body and the message is stored', async (t) => {
   const service = await startService(t);
-  const answer = await rawRequest(service, 'GET /health/live HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
-  assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+  const body = Buffer.from(JSON.stringify(message('invited-1')));
+  const head =
+    `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n` +
+    `X-Signature: ${signBody(SECRET, body)}\r\nExpect: 100-continue\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
+  let sentBody = false;
+  const answer = await rawRequest(service, head, {
+    onData: (received, socket) => {
+      if (sentBody || !received.includes('100 Continue\r\n\r\n')) return;
+      sentBody = true;
+      socket.write(body);
+    },
+  });
+  assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [^]*\{"status":"ok"\}$/);
+  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['invited-1']);
+});
+
+test('a request refused without its body is answered at once, never invited to send it first', async (t) => {
+  const service = await startService(t);
+  const expect = 'Expect: 100-continue\r\nConnection: close\r\n';
+  const cases = [
+    ['POST /webhook', `Content-Type: application/json\r\nContent-Length: 10000000\r\n${expect}`, 413],
+    ['POST /webhook', `Content-Type: text/plain\r\nContent-Length: 20\r\n${expect}`, 415],
+    ['POST /nope', `Content-Type: application/json\r\nContent-Length: 20\r\n${expect}`, 404],
+    ['GET /health/live', expect, 200],
+  ] as const;
+  for (const [target, headers, status] of cases) {
+    const answer = await rawRequest(service, `${target} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`);
+    assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), target);
+    assert.ok(!answer.includes('100 Continue'), `${target}: ${answer}`);
+  }
+  assert.deepEqual(storedRows(service.dbPath), []);
 });
 
 test('after an answered request on a keep-alive connection, a malformed next request still gets its JSON 400', async (t) => {

@@ -38,6 +38,9 @@ async function openStoreOrExit(): Promise<Store> {
       queueLimit: config.writeQueueLimit,
       log,
       onBatch: recordWriteBatches(metrics),
+      // Without its writer the service cannot do its job, and /health/live would still answer:
+      // exit non-zero, so that the supervisor (compose's restart policy, Kubernetes) starts afresh.
+      onWriterStopped: () => shutdown({ reason: 'writer_stopped' }, 1),
     });
   } catch (error) {
     // The message may name paths or SQL; the code and the variable are enough to act on.
@@ -89,10 +92,10 @@ server.listen(config.port, config.host, () => {
 });
 
 let stopping = false;
-function shutdown(signal: string): void {
+function shutdown(cause: { signal: string } | { reason: string }, exitCode: number): void {
   if (stopping) return;
   stopping = true;
-  log.log('INFO', { msg: 'shutting down', signal });
+  log.log(exitCode === 0 ? 'INFO' : 'ERROR', { msg: 'shutting down', ...cause });
   // Stop accepting; in-flight requests finish; keep-alive sockets close as soon as they are idle
   // (checked every 100 ms, since a busy one becomes idle after its response). A grace timer bounds
   // the wait so a slow client cannot hold the exit hostage. Then the store commits whatever is
@@ -104,9 +107,9 @@ function shutdown(signal: string): void {
   server.close(async () => {
     await store.close();
     log.log('INFO', { msg: 'stopped' });
-    process.exit(0);
+    process.exit(exitCode);
   });
   server.closeIdleConnections();
 }
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown({ signal: 'SIGTERM' }, 0));
+process.on('SIGINT', () => shutdown({ signal: 'SIGINT' }, 0));

@@ -35,6 +35,12 @@ export type SqliteStoreOptions = {
   now?: () => Date;
   /** Called after each batch with its size, for metrics. */
   onBatch?: (size: number, committed: boolean) => void;
+  /**
+   * Called once if the writer thread stops without close() (a crash, running out of memory). It
+   * is not restarted in place: whatever killed it may do so again, so the owner should stop the
+   * process and let its supervisor start a fresh one. Meanwhile writes answer 503.
+   */
+  onWriterStopped?: () => void;
 };
 
 export function openSqliteDatabase(path: string): DatabaseSync {
@@ -65,7 +71,7 @@ class MessageWriteError extends Error {
 }
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
-  const { path, queueLimit, log, now = () => new Date(), onBatch } = options;
+  const { path, queueLimit, log, now = () => new Date(), onBatch, onWriterStopped } = options;
   // This connection creates the file and migrates the schema before the writer opens it.
   const db = openSqliteDatabase(path);
   const queries = prepareMessageQueries(db);
@@ -94,6 +100,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 
   function onUnexpectedExit(exitCode: number): void {
     log?.log('ERROR', { msg: 'the database writer stopped: writes answer 503 and readiness fails', exit_code: exitCode });
+    onWriterStopped?.();
   }
 
   function onIndexError(code: string): void {

@@ -34,3 +34,16 @@ test('SIGTERM during a burst: every 200 is stored, the database closes cleanly, 
   assert.deepEqual(answered.filter((id) => !stored.has(id)), [], 'every 200 is stored');
   assert.ok(service.logs.some((line) => line.msg === 'stopped'));
 });
+
+// A bound on the wait, not on speed: without it, a service that wrongly stays up would hang the suite.
+test('a writer thread that dies stops the service with exit 1, for its supervisor to restart it', { timeout: 20_000 }, async (t) => {
+  const stopWriter = new URL('./support/stop-writer-on-signal.ts', import.meta.url).pathname;
+  const service = await startService(t, { nodeArgs: ['--import', stopWriter] });
+  assert.equal((await postWebhook(service, message('before-crash'))).status, 200);
+
+  service.child.kill('SIGUSR2');
+  await service.waitForLog((line) => line.msg === 'the database writer stopped: writes answer 503 and readiness fails');
+  assert.equal(await service.exited, 1);
+  assert.ok(service.logs.some((line) => line.msg === 'shutting down' && line.reason === 'writer_stopped' && line.level === 'ERROR'));
+  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['before-crash']);
+});

@@ -31,7 +31,13 @@ export type Service = {
  * `port`: listen on this port and wait until it answers, for services that do not log the
  * `listening` line (LOG_LEVEL=ERROR); otherwise port 0, read from the `listening` line.
  */
-export type StartOptions = { env?: Record<string, string | undefined>; dir?: string; port?: number };
+export type StartOptions = {
+  env?: Record<string, string | undefined>;
+  dir?: string;
+  port?: number;
+  /** Node options before the entry point, such as a fault-injection `--import`. */
+  nodeArgs?: string[];
+};
 
 export async function startService(t: TestContext, options: StartOptions = {}): Promise<Service> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'webhook-test-'));
@@ -48,7 +54,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
   };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
 
-  const child = spawn(process.execPath, [ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ENTRY], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   const waiters: { match: (entry: Record<string, unknown>) => boolean; resolve: (entry: Record<string, unknown>) => void }[] = [];
   let stderr = '';

@@ -1,4 +1,5 @@
-// Configuration is read here, once, from an environment-like object. Nothing else reads process.env.
+// Configuration is parsed here, once, from an environment-like object that an entry point passes in
+// (server.ts, healthcheck.ts: the only modules that read process.env).
 import { LOG_LEVELS, type LogLevel } from './log.ts';
 
 export type DatabaseLocation = { kind: 'sqlite'; path: string };

@@ -12,7 +12,8 @@ export const ERRORS = {
   body_incomplete: { status: 400, detail: 'request body incomplete' },
   validation_error: { status: 422, detail: 'validation error' },
   not_configured: { status: 503, detail: 'webhook secret not configured' },
-  // Nothing was stored: a retry after Retry-After seconds is safe and likely to succeed.
+  // The write was not confirmed (store.ts, UnavailableReason): a retry after Retry-After seconds is
+  // safe, since a retry of a message already stored is a duplicate.
   unavailable: { status: 503, detail: 'service unavailable, retry later', headers: { 'Retry-After': '1' } },
   internal_error: { status: 500, detail: 'internal error' },
   // A request without a valid Host (HTTP/1.1), or Node's HTTP parser rejects it (client-error.ts).

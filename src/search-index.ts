@@ -69,7 +69,8 @@ export type IndexSchedule = {
 /**
  * When the writer indexes: a full chunk at once, else whatever waits once the oldest of it has
  * waited INDEX_LAG_MS. A chunk is a transaction of its own between two write batches, so a batch
- * waits for at most one chunk. Errors never throw, since the messages are already committed and
+ * waits for at most two chunks: the one after the batch ahead of it (afterWrite), and a catch-up
+ * chunk whose timer came due meanwhile. Errors never throw, since the messages are already committed and
  * a later attempt indexes them (the next write, or a retry after INDEX_RETRY_MS); `onError` hears
  * the first of each run of failures.
  */

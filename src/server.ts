@@ -1,5 +1,6 @@
-// The entry point: the only module that reads process.env, opens the database, listens and
-// handles signals. Everything else is wired in createApp.
+// The service's entry point: the only module that opens the database, listens and handles
+// signals, and with healthcheck.ts (the container probe's entry point) the only one that reads
+// process.env. Everything else is wired in createApp.
 import { createServer, type IncomingMessage } from 'node:http';
 import { createApp } from './app.ts';
 import { handleClientErrors } from './client-error.ts';
@@ -78,6 +79,8 @@ server.on('checkExpectation', app);
 // socket at once, dropping the answer to a request it has already handed over.
 (server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 handleClientErrors(server, log, rejectedBodies);
+// Node's own default (2,000) would let one request make us build a header table that large; a
+// webhook sends a handful, and more than 100 lines is refused with a 431 (client-error.ts).
 server.maxHeadersCount = 100;
 
 // A port in use or an address that cannot be bound: one log line naming the variables, not a trace.

@@ -48,6 +48,9 @@ export function openSqliteDatabase(path: string): DatabaseSync {
   const db = new DatabaseSync(path);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = FULL');
+  // Our two connections (reader here, writer thread) never wait on each other under WAL; a lock
+  // held from outside (a backup, an operator's sqlite3 shell) is waited for up to 5 s, then the
+  // write or read fails with SQLITE_BUSY (503 or 500) rather than hanging a request for good.
   db.exec('PRAGMA busy_timeout = 5000');
   migrate(db);
   return db;
@@ -75,7 +78,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   // This connection creates the file and migrates the schema before the writer opens it.
   const db = openSqliteDatabase(path);
   const queries = prepareMessageQueries(db);
-  const pingQuery = db.prepare('SELECT 1 AS ok');
+  // Readiness reads a page of the database itself: `SELECT 1` alone would answer without touching
+  // the file, so a file that can no longer be read would still look ready.
+  const pingQuery = db.prepare('SELECT 1 AS ok FROM message_totals WHERE id = 1');
   // The message count is the total the writer maintains: one row, not a walk of the table.
   const summaryQuery = db.prepare(
     `SELECT (SELECT message_count FROM message_totals WHERE id = 1) AS messages,

@@ -65,7 +65,7 @@ export function recordWriteBatches(metrics: Metrics): (size: number, committed: 
   });
   const failed = metrics.counter({
     name: 'write_batches_failed_total',
-    help: 'Write batches whose transaction failed and was rolled back; each of their messages was answered 503.',
+    help: 'Write batches not known to have committed (rolled back, or the writer stopped first); each of their messages was answered 503.',
   });
   failed.inc({}, 0);
   return (size, committed) => {

@@ -45,12 +45,16 @@ export type MessageStats = {
   last_message_ts: string | null;
 };
 
-/** Why a write did not happen. Nothing of the message was stored, so a retry is always safe. */
+/**
+ * Why a write was not confirmed. queue_full and commit_failed stored nothing of the message;
+ * writer_stopped may come after the writer committed it but before it answered. Either way a retry
+ * is safe: a retry of a stored message is a duplicate.
+ */
 export type UnavailableReason = 'queue_full' | 'commit_failed' | 'writer_stopped';
 
 /**
- * The store could not take or commit the write: the write queue is full, the batch's transaction
- * failed and was rolled back, or the writer has stopped. The message is not stored.
+ * The store could not take or confirm the write: the write queue is full, the batch's transaction
+ * failed and was rolled back, or the writer has stopped (see UnavailableReason).
  */
 export class StoreUnavailableError extends Error {
   readonly reason: UnavailableReason;

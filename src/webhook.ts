@@ -44,7 +44,7 @@ export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
   return [{ method: 'POST', path: WEBHOOK_PATH, handler: receive }];
 }
 
-/** A write the store cannot take or commit now stored nothing: 503 with Retry-After, safe to retry. */
+/** A write the store cannot take or confirm now: 503 with Retry-After, safe to retry (store.ts, UnavailableReason). */
 async function insertOrUnavailable(store: Store, message: InboundMessage, logFields: LogFields): Promise<InsertResult> {
   try {
     return await store.insert(message);

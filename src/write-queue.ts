@@ -1,9 +1,11 @@
 // The bounded queue in front of the writer, and the group-commit schedule. Writes wait here while
 // the previous batch commits; when it is done, everything that arrived meanwhile (up to
 // maxBatchSize) goes as the next batch at once. So there is no timer to tune: under light load a
-// write leaves after one event-loop turn, under heavy load batches grow by themselves, and the
-// wait is bounded by one commit. When `limit` writes are already waiting, the next is refused at
-// once (backpressure) instead of letting memory and latency grow without bound.
+// write leaves after one event-loop turn, under heavy load batches grow by themselves, and a write
+// waits for the commit ahead of it plus, when more than maxBatchSize are waiting, the batches ahead
+// of it in the queue (so at most limit / maxBatchSize of them). When `limit` writes are already
+// waiting, the next is refused at once (backpressure) instead of letting memory and latency grow
+// without bound.
 import { StoreUnavailableError, type WriteStats } from './store.ts';
 
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: Error };

@@ -11,6 +11,8 @@ export type Config = {
   port: number;
   host: string;
   maxBodyBytes: number;
+  /** Most body bytes held at once by all requests whose bodies are still being read. */
+  maxBufferedBodyBytes: number;
   writeQueueLimit: number;
 };
 
@@ -43,12 +45,28 @@ export function loadConfig(env: Env): ConfigResult {
   const maxBodyBytes = parseInteger(env.MAX_BODY_BYTES ?? '1048576', 1, 64 * 1024 * 1024);
   if (maxBodyBytes === null) return fail('MAX_BODY_BYTES: must be an integer from 1 to 67108864');
 
+  // Unset, it is 32 MiB, or MAX_BODY_BYTES if that is larger, so one largest body always fits.
+  const bufferedDefault = String(Math.max(32 * 1024 * 1024, maxBodyBytes));
+  const maxBufferedBodyBytes = parseInteger(env.MAX_BUFFERED_BODY_BYTES ?? bufferedDefault, maxBodyBytes, 1024 * 1024 * 1024);
+  if (maxBufferedBodyBytes === null) {
+    return fail(`MAX_BUFFERED_BODY_BYTES: must be an integer from MAX_BODY_BYTES (${maxBodyBytes}) to 1073741824`);
+  }
+
   const writeQueueLimit = parseInteger(env.WRITE_QUEUE_LIMIT ?? '1000', 1, 1_000_000);
   if (writeQueueLimit === null) return fail('WRITE_QUEUE_LIMIT: must be an integer from 1 to 1000000');
 
   return {
     ok: true,
-    value: { webhookSecret: secret === '' ? null : secret, database, logLevel, port, host, maxBodyBytes, writeQueueLimit },
+    value: {
+      webhookSecret: secret === '' ? null : secret,
+      database,
+      logLevel,
+      port,
+      host,
+      maxBodyBytes,
+      maxBufferedBodyBytes,
+      writeQueueLimit,
+    },
   };
 }
 

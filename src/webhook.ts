@@ -3,7 +3,7 @@
 // signature over exactly those bytes, and only then parse, validate and store.
 import type { AppDeps, Handler, RequestContext } from './app.ts';
 import type { LogFields } from './log.ts';
-import { assertDeclaredLength, assertJsonContentType, readBody } from './body.ts';
+import { assertDeclaredLength, assertJsonContentType, createBodyBudget, readBody, type BodyLimits } from './body.ts';
 import { HttpError } from './http-error.ts';
 import type { Route } from './router.ts';
 import { verifyWebhook } from './signature.ts';
@@ -13,6 +13,8 @@ import { parseJson, validateMessage, type InboundMessage } from './validate.ts';
 export const WEBHOOK_PATH = '/webhook';
 
 export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
+  const bodyLimits: BodyLimits = { maxBytes: config.maxBodyBytes, budget: createBodyBudget(config.maxBufferedBodyBytes) };
+
   async function receive(ctx: RequestContext) {
     const { req, logFields } = ctx;
     logFields.dup = false;
@@ -21,7 +23,10 @@ export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
       if (config.webhookSecret === null) throw new HttpError('not_configured');
       assertDeclaredLength(req, config.maxBodyBytes);
       assertJsonContentType(req);
-      const rawBody = await readBody(req, config.maxBodyBytes, ctx.inviteBody);
+      const rawBody = await readBody(req, bodyLimits, ctx.inviteBody).catch((error: unknown) => {
+        if (error instanceof HttpError && error.code === 'unavailable') logFields.reason = 'body_budget';
+        throw error;
+      });
       if (!verifyWebhook(req.headers, rawBody, config.webhookSecret)) throw new HttpError('invalid_signature');
 
       const parsed = parseJson(rawBody);

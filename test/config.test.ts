@@ -13,8 +13,25 @@ test('loadConfig applies the documented defaults', () => {
     port: 8000,
     host: '0.0.0.0',
     maxBodyBytes: 1048576,
+    maxBufferedBodyBytes: 33554432,
     writeQueueLimit: 1000,
   });
+});
+
+test('MAX_BUFFERED_BODY_BYTES holds at least one largest body, by default and when set', () => {
+  const buffered = (env: Record<string, string>) => {
+    const loaded = loadConfig(env);
+    return loaded.ok ? loaded.value.maxBufferedBodyBytes : loaded.error;
+  };
+  assert.equal(buffered({ MAX_BODY_BYTES: '67108864' }), 67108864);
+  assert.equal(buffered({ MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: '1000' }), 1000);
+  for (const bad of ['999', '1073741825', 'lots']) {
+    assert.equal(
+      buffered({ MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: bad }),
+      'MAX_BUFFERED_BODY_BYTES: must be an integer from MAX_BODY_BYTES (1000) to 1073741824',
+      `rejects ${bad}`,
+    );
+  }
 });
 
 test('loadConfig treats an empty WEBHOOK_SECRET as unset', () => {
@@ -49,6 +66,7 @@ const invalid: [string, Record<string, string>, RegExp][] = [
   ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL: .*DEBUG, INFO, WARN .*ERROR/],
   ['DATABASE_URL', { DATABASE_URL: 'postgres://db/app' }, /DATABASE_URL: .*sqlite:\/\/\/relative\/path/],
   ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '0' }, /MAX_BODY_BYTES/],
+  ['MAX_BUFFERED_BODY_BYTES', { MAX_BUFFERED_BODY_BYTES: '10' }, /MAX_BUFFERED_BODY_BYTES: must be an integer from MAX_BODY_BYTES/],
   ['WRITE_QUEUE_LIMIT', { WRITE_QUEUE_LIMIT: '0' }, /WRITE_QUEUE_LIMIT: must be an integer from 1 to 1000000/],
 ];
 for (const [variable, env, message] of invalid) {

@@ -464,3 +464,42 @@ test('a port already in use stops startup with one JSON line and a non-zero exit
   assert.ok(failure);
   assert.equal(failure.code, 'EADDRINUSE');
 });
+
+test('bodies still arriving hold at most MAX_BUFFERED_BODY_BYTES: past it a request gets 503 at once, and the budget comes back', async (t) => {
+  const service = await startService(t, { env: { MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: '2000' } });
+  const head = (id: string, framing: string) =>
+    `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framing}X-Signature: ${'0'.repeat(64)}\r\n` +
+    `X-Request-ID: ${id}\r\n\r\n`;
+  const expecting = 'Expect: 100-continue\r\n';
+  // Two slow clients declare 1,000 bytes each and send 10: the 100 Continue says each has its share.
+  const held = await Promise.all(
+    ['held-1', 'held-2'].map(async (id) => {
+      const socket = await openSocket(service);
+      const invited = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      socket.write(head(id, `Content-Length: 1000\r\n${expecting}`));
+      await invited;
+      socket.write('{"message_');
+      return socket;
+    }),
+  );
+
+  // Refused before the body is invited when it declares its length; at its first chunk when not.
+  for (const [id, framing, body] of [
+    ['over-declared', `Content-Length: 500\r\n${expecting}`, ''],
+    ['over-chunked', 'Transfer-Encoding: chunked\r\n', '5\r\n{"a":\r\n'],
+  ] as const) {
+    const answer = await rawRequest(service, head(id, framing) + body);
+    assert.match(answer, /^HTTP\/1\.1 503 /, id);
+    assert.match(answer, /Retry-After: 1\r\n/);
+    assert.ok(!answer.includes('100 Continue'), answer);
+    const line = await service.waitForLog((entry) => entry.request_id === id);
+    assert.equal(line.result, 'unavailable');
+    assert.equal(line.reason, 'body_budget');
+  }
+
+  // A client that gives up gives its share back: a whole message fits again.
+  held[0]!.destroy();
+  await service.waitForLog((entry) => entry.request_id === 'held-1');
+  assert.equal((await postWebhook(service, message('after-budget'))).status, 200);
+  held[1]!.destroy();
+});

@@ -107,6 +107,9 @@ test('GET /metrics', async (t) => {
     assert.equal(valueOf(exposition, 'request_latency_ms_count', { path: '/webhook' }), 8);
     assert.equal(valueOf(exposition, 'request_latency_ms_count', { path: 'unmatched' }), 2);
     assert.equal(valueOf(exposition, 'request_latency_ms_count', { path: '/health/live' }), 1);
+    // Each latency is recorded as it was, not as zero: a stored message took at least its commit.
+    assert.ok((valueOf(exposition, 'request_latency_ms_sum', { path: '/webhook' }) as number) > 0);
+    assert.ok((valueOf(exposition, 'http_request_duration_seconds_sum', { path: '/webhook' }) as number) > 0);
     for (const path of paths) {
       const seen = requests.filter((sample) => sample.labels.path === path).reduce((sum, sample) => sum + sample.value, 0);
       assert.equal(valueOf(exposition, 'request_latency_ms_count', { path }), seen, path);

@@ -109,7 +109,10 @@ test('a failing index reports the first error of each run, retries on its own, a
 
 async function backlog(service: Service): Promise<number> {
   const exposition = parseExposition(await (await fetch(`${service.url}/metrics`)).text());
-  return valueOf(exposition, 'search_index_backlog_messages') as number;
+  const value = valueOf(exposition, 'search_index_backlog_messages');
+  // A missing gauge must not pass for an index that has caught up.
+  assert.equal(typeof value, 'number');
+  return value as number;
 }
 
 /** Waits until the index has caught up; the test's timeout bounds the wait. */

@@ -25,6 +25,14 @@ test('verifyWebhook returns false, never throws, for every malformed header', ()
   }
 });
 
+test('verifyWebhook compares every byte of the digest: one changed digit anywhere is refused', () => {
+  for (let position = 0; position < 64; position++) {
+    const digit = good[position] === '0' ? '1' : '0';
+    const changed = good.slice(0, position) + digit + good.slice(position + 1);
+    assert.equal(verifyWebhook({ 'x-signature': changed }, body, secret), false, `digit ${position}`);
+  }
+});
+
 test('verifyWebhook rejects a signature of other bytes or under another secret', () => {
   assert.equal(verifyWebhook({ 'x-signature': good }, Buffer.from('{"a": 1}'), secret), false);
   assert.equal(verifyWebhook({ 'x-signature': signBody('other', body) }, body, secret), false);

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { openSqliteStore } from '../src/sqlite-store.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { openSqliteDatabase, openSqliteStore } from '../src/sqlite-store.ts';
 import { StoreUnavailableError } from '../src/store.ts';
 import { startWriteThread } from '../src/write-thread.ts';
 import { message, storedRows } from './support/service.ts';
@@ -77,4 +78,28 @@ test('the writer thread refuses to start on a database it cannot open', async (t
   const path = tempPath(t);
   mkdirSync(path); // a directory where the database file should be
   await assert.rejects(startWriteThread({ path }), /cannot open the database/);
+});
+
+test('both connections commit with synchronous=FULL: each commit fsyncs the write-ahead log', async (t) => {
+  const path = tempPath(t);
+  const db = openSqliteDatabase(path);
+  t.after(() => db.close());
+  // 2 is FULL; 1 (NORMAL) would let a power loss take back commits already answered 200.
+  assert.deepEqual({ ...db.prepare('PRAGMA synchronous').get() }, { synchronous: 2 });
+  assert.deepEqual({ ...db.prepare('PRAGMA journal_mode').get() }, { journal_mode: 'wal' });
+});
+
+test('an insert resolves only once its row is committed: another connection reads it at that moment', async (t) => {
+  const path = tempPath(t);
+  const store = await openSqliteStore({ path, queueLimit: 1000 });
+  t.after(() => store.close());
+  const reader = new DatabaseSync(path, { readOnly: true });
+  t.after(() => reader.close());
+  const find = reader.prepare('SELECT count(*) AS n FROM messages WHERE message_id = ?');
+  // Checked in the same turn as the resolution, before the writer thread could finish a commit
+  // that came after its answer.
+  const checks = Array.from({ length: 300 }, (_, n) =>
+    store.insert(inbound(`committed-${n}`)).then(() => (find.get(`committed-${n}`) as { n: number }).n),
+  );
+  assert.deepEqual(await Promise.all(checks), Array(300).fill(1));
 });

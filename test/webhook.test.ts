@@ -72,7 +72,10 @@ test('POST /webhook', async (t) => {
     ['a signature with non-hex characters', (raw) => 'zz' + signBody(SECRET, raw).slice(2)],
     ['a signature made with another secret', (raw) => signBody('another-secret', raw)],
     ['a signature of another body', () => signBody(SECRET, JSON.stringify(message('other')))],
-    ['a signature with one byte changed', (raw) => flipFirstHexDigit(signBody(SECRET, raw))],
+    ['a signature with its first digit changed', (raw) => flipHexDigit(signBody(SECRET, raw), 0)],
+    ['a signature with its last digit changed', (raw) => flipHexDigit(signBody(SECRET, raw), 63)],
+    // The signature covers the bytes as sent, not the JSON they encode.
+    ['a signature of the same JSON written differently', (raw) => signBody(SECRET, JSON.stringify(JSON.parse(raw), null, 1))],
   ];
   for (const [name, makeSignature] of badSignatures) {
     await t.test(`rejects ${name} with 401 and stores nothing`, async () => {
@@ -84,6 +87,13 @@ test('POST /webhook', async (t) => {
       assert.ok(!ids().includes(id));
     });
   }
+
+  await t.test('verifies the bytes as sent: a body signed in another serialization of the same JSON is 401', async () => {
+    const sent = JSON.stringify(message('reserialized-1'), null, 2);
+    const reply = await postWebhook(service, sent, { signature: signBody(SECRET, JSON.stringify(JSON.parse(sent))) });
+    assert.equal(reply.status, 401);
+    assert.ok(!ids().includes('reserialized-1'));
+  });
 
   await t.test('checks the signature before the body: an invalid unsigned body is 401, not 422', async () => {
     const reply = await postWebhook(service, '{"message_id": 5', { signature: null });
@@ -117,12 +127,13 @@ test('POST /webhook', async (t) => {
   await t.test('lists one 422 issue per problem, each with loc, msg and type', async () => {
     const reply = await postWebhook(service, { from: 'abc', to: 5, ts: 'yesterday' });
     assert.equal(reply.status, 422);
-    const byField = Object.fromEntries(reply.body.detail.map((d: any) => [d.loc[1], d.type]));
-    assert.deepEqual(byField, { message_id: 'missing', from: 'string_pattern_mismatch', to: 'string_type', ts: 'value_error' });
-    for (const issue of reply.body.detail) {
-      assert.equal(issue.loc[0], 'body');
-      assert.equal(typeof issue.msg, 'string');
-    }
+    // The messages FastAPI (pydantic) gives for the same problems.
+    assert.deepEqual(reply.body.detail, [
+      { loc: ['body', 'message_id'], msg: 'Field required', type: 'missing' },
+      { loc: ['body', 'from'], msg: "String should match pattern '^\\+\\d{1,15}$'", type: 'string_pattern_mismatch' },
+      { loc: ['body', 'to'], msg: 'Input should be a valid string', type: 'string_type' },
+      { loc: ['body', 'ts'], msg: 'Value error, ts must be an ISO-8601 UTC timestamp ending in Z, e.g. 2025-01-15T10:00:00Z', type: 'value_error' },
+    ]);
   });
 
   const boundaries: [string, Record<string, unknown>, number, string?][] = [
@@ -187,6 +198,26 @@ test('POST /webhook', async (t) => {
     assert.ok(!ids().includes('too-big-chunked'));
   });
 
+  await t.test('accepts a body of exactly MAX_BODY_BYTES, and refuses one byte more with 413 (declared or chunked)', async () => {
+    const exactly = (id: string) => {
+      const raw = JSON.stringify(message(id));
+      return raw + ' '.repeat(1_048_576 - Buffer.byteLength(raw));
+    };
+    const fits = exactly('exactly-max');
+    assert.equal((await postWebhook(service, fits)).status, 200);
+    const over = exactly('one-over') + ' ';
+    assert.equal((await rawPost(service, over, { 'Content-Length': String(Buffer.byteLength(over)) })).status, 413);
+    assert.equal((await rawPost(service, over, { 'Transfer-Encoding': 'chunked' })).status, 413);
+    assert.ok(ids().includes('exactly-max'));
+    assert.ok(!ids().includes('one-over'));
+  });
+
+  await t.test('accepts a structured JSON media type (application/*+json)', async () => {
+    const reply = await postWebhook(service, message('vendor-json'), { headers: { 'Content-Type': 'application/vnd.provider.message+json' } });
+    assert.equal(reply.status, 200);
+    assert.ok(ids().includes('vendor-json'));
+  });
+
   await t.test('refuses a present non-JSON Content-Type with 415', async () => {
     const reply = await postWebhook(service, message('wrong-type'), { headers: { 'Content-Type': 'text/plain' } });
     assert.equal(reply.status, 415);
@@ -202,8 +233,8 @@ test('POST /webhook', async (t) => {
   });
 });
 
-function flipFirstHexDigit(hex: string): string {
-  return (hex[0] === '0' ? '1' : '0') + hex.slice(1);
+function flipHexDigit(hex: string, position: number): string {
+  return hex.slice(0, position) + (hex[position] === '0' ? '1' : '0') + hex.slice(position + 1);
 }
 
 /** A POST through node:http, so the test controls framing (Content-Length or chunked). */

@@ -61,7 +61,13 @@ test('a full queue refuses a write at once with queue_full, and takes writes aga
   const writer = manualWriter();
   const queue = createWriteQueue({ writeBatch: writer.writeBatch, limit: 2, maxBatchSize: 1 });
   const accepted = [queue.push(1), queue.push(2)];
-  await assert.rejects(queue.push(3), (error) => error instanceof StoreUnavailableError && error.reason === 'queue_full');
+  const third = queue.push(3).then(
+    () => 'accepted',
+    (error: unknown) => (error instanceof StoreUnavailableError && error.reason === 'queue_full' ? 'refused' : 'other'),
+  );
+  // At once: settled before the next event-loop turn, not left waiting for room.
+  const atOnce = await Promise.race([third, new Promise((resolve) => setImmediate(() => resolve('still waiting')))]);
+  assert.equal(atOnce, 'refused');
   assert.equal(queue.stats().queueDepth, 2);
   assert.equal(queue.stats().rejectedQueueFull, 1);
 

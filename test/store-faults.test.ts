@@ -1,0 +1,85 @@
+// Storage faults, through the real service: a trigger created in its database file (from a second
+// connection, as an operator or a corrupted schema could) makes SQLite itself fail the write, so
+// the writer thread, the batch writer and the app meet a real SQLite error, not a stand-in.
+import assert from 'node:assert/strict';
+import { DatabaseSync } from 'node:sqlite';
+import { test } from 'node:test';
+import { parseExposition, valueOf } from './support/exposition.ts';
+import { message, postWebhook, startService, storedRows, type Service } from './support/service.ts';
+
+const SECRET_TEXT = 'secret detail: /var/lib/app.db SELECT * FROM messages';
+
+function execOn(service: Service, sql: string): void {
+  const db = new DatabaseSync(service.dbPath);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
+
+const scrape = async (service: Service) => parseExposition(await (await fetch(`${service.url}/metrics`)).text());
+
+test('a message SQLite refuses is a generic 500 whose error text reaches neither client nor log, and its neighbours are stored', async (t) => {
+  const service = await startService(t);
+  execOn(
+    service,
+    `CREATE TRIGGER refuse_boom BEFORE INSERT ON messages WHEN NEW.message_id = 'boom-1'
+     BEGIN SELECT RAISE(ABORT, '${SECRET_TEXT}'); END`,
+  );
+  const [boom, neighbour] = await Promise.all([
+    postWebhook(service, message('boom-1'), { headers: { 'X-Request-ID': 'boom-1' } }),
+    postWebhook(service, message('neighbour-1')),
+  ]);
+  assert.equal(boom.status, 500);
+  assert.deepEqual(boom.body, { detail: 'internal error' });
+  assert.equal(boom.headers.get('x-request-id'), 'boom-1');
+  assert.equal(neighbour.status, 200);
+  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['neighbour-1']);
+
+  const line = await service.waitForLog((entry) => entry.request_id === 'boom-1');
+  // The kind of failure and SQLite's result code (19: a constraint, which RAISE(ABORT) reports), never its text.
+  assert.equal(line.level, 'ERROR');
+  assert.equal(line.status, 500);
+  assert.equal(line.result, 'error');
+  assert.equal(line.error, 'MessageWriteError');
+  assert.match(String(line.code), /^SQLITE_\d+$/);
+  assert.equal(service.logs.filter((entry) => entry.request_id === 'boom-1').length, 1);
+  assert.ok(!JSON.stringify(service.logs).includes('secret detail'));
+  assert.ok(!service.stderr().includes('secret detail'));
+  const exposition = await scrape(service);
+  assert.equal(valueOf(exposition, 'webhook_requests_total', { result: 'error' }), 1);
+  assert.equal(valueOf(exposition, 'http_requests_total', { method: 'POST', path: '/webhook', status: '500' }), 1);
+});
+
+test('a batch whose transaction SQLite abandons is answered 503 with Retry-After, stores nothing and is counted as failed', async (t) => {
+  const service = await startService(t);
+  execOn(
+    service,
+    `CREATE TRIGGER abandon_batch BEFORE INSERT ON messages WHEN NEW.message_id = 'rollback-1'
+     BEGIN SELECT RAISE(ROLLBACK, '${SECRET_TEXT}'); END`,
+  );
+  const reply = await postWebhook(service, message('rollback-1'), { headers: { 'X-Request-ID': 'rollback-1' } });
+  assert.equal(reply.status, 503);
+  assert.equal(reply.headers.get('retry-after'), '1');
+  assert.deepEqual(reply.body, { detail: 'service unavailable, retry later' });
+  assert.deepEqual(storedRows(service.dbPath), []);
+
+  const line = await service.waitForLog((entry) => entry.request_id === 'rollback-1');
+  assert.equal(line.result, 'unavailable');
+  assert.equal(line.reason, 'commit_failed');
+  const failure = await service.waitForLog((entry) => entry.msg === 'a write batch failed and was rolled back');
+  assert.match(String(failure.code), /^SQLITE_\d+$/);
+  assert.ok(!JSON.stringify(service.logs).includes('secret detail'));
+  // Counted once, however often it is scraped.
+  for (let scrapes = 0; scrapes < 2; scrapes++) {
+    const exposition = await scrape(service);
+    assert.equal(valueOf(exposition, 'write_batches_failed_total'), 1);
+    assert.equal(valueOf(exposition, 'webhook_requests_total', { result: 'unavailable' }), 1);
+  }
+
+  // The fault gone, the same message goes through: the 503 was safe to retry.
+  execOn(service, 'DROP TRIGGER abandon_batch');
+  assert.equal((await postWebhook(service, message('rollback-1'))).status, 200);
+  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['rollback-1']);
+});

@@ -1,5 +1,8 @@
 // Ingest throughput, measured against the floor of this machine in the same run:
 //   floor    a bare node:http server that reads the body and answers 200 (scripts/bench-floor.ts)
+//   durable  the same server answering only once the body is on disk: batches appended to a file
+//            and fdatasynced by a worker thread (scripts/bench-durable-floor.ts), the price of
+//            durability in the service's own shape, without signature, validation or SQLite
 //   unique   the service (src/server.ts) on a fresh database, every message new
 //   dup50    the service on a fresh database, every other message a duplicate of an earlier one
 //   million  the service on a database already holding --rows messages (seeded once, then cached
@@ -39,8 +42,10 @@ const POOL_SIZE = 400_000;
 const START_WORDS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string).split(/\s+/);
 const START_ENV = Object.fromEntries(START_WORDS.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2)));
 const START_FLAGS = START_WORDS.filter((word) => word.startsWith('--'));
-const SCENARIOS = ['floor', 'unique', 'dup50', 'million', 'memory'] as const;
-const DEFAULT_SCENARIOS = 'floor,unique,dup50,million';
+const SCENARIOS = ['floor', 'durable', 'unique', 'dup50', 'million', 'memory'] as const;
+const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million';
+/** The scenarios that run a baseline server, not the service. */
+const BASELINES: Record<string, string> = { floor: 'scripts/bench-floor.ts', durable: 'scripts/bench-durable-floor.ts' };
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: args } = parseArgs({
@@ -127,7 +132,7 @@ async function startServer(scenario: Scenario, dbPath: string | null): Promise<S
   const logPath = join(DATA, `${scenario}.log`);
   const logFd = openSync(logPath, 'w');
   const port = await freePort();
-  const entry = dbPath === null ? 'scripts/bench-floor.ts' : 'src/server.ts';
+  const entry = BASELINES[scenario] ?? 'src/server.ts';
   const child = spawn(process.execPath, [...START_FLAGS, '--import', './scripts/bench-probe.ts', entry], {
     cwd: ROOT,
     // By default the service logs every request (INFO), as deployed; the lines go to a file.
@@ -135,6 +140,7 @@ async function startServer(scenario: Scenario, dbPath: string | null): Promise<S
       PATH: process.env.PATH,
       ...START_ENV,
       WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:///${dbPath}`, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: args['log-level'],
+      DURABLE_FLOOR_FILE: join(DATA, 'durable-floor.log'),
     },
     stdio: ['ignore', logFd, 'pipe'],
   });
@@ -279,7 +285,7 @@ async function run(scenario: Scenario): Promise<Row> {
   let dbPath: string | null = null;
   if (scenario === 'memory') {
     dbPath = ':memory:';
-  } else if (scenario !== 'floor') {
+  } else if (!(scenario in BASELINES)) {
     dbPath = join(DATA, `run-${scenario}.db`);
     for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
     if (scenario === 'million') copyFileSync(seededDatabase(seededRows), dbPath);
@@ -345,12 +351,15 @@ function scrapedFigures(before: Map<string, number>, after: Map<string, number>)
 
 function table(rows: Row[]): string {
   const floor = rows.find((row) => row.scenario === 'floor');
+  const durable = rows.find((row) => row.scenario === 'durable');
   const rate = (row: Row) => row.load.requests / row.load.seconds;
-  const header = ['scenario', 'req/s', 'vs floor', 'p50 ms', 'p99 ms', 'non-200', 'peak RSS MB', 'loop p99 ms', 'CPU µs/req', 'avg batch', 'reads p50/max ms'];
+  const ratio = (row: Row, base: Row | undefined) => (base === undefined ? '-' : `${((100 * rate(row)) / rate(base)).toFixed(0)}%`);
+  const header = ['scenario', 'req/s', 'vs floor', 'vs durable', 'p50 ms', 'p99 ms', 'non-200', 'peak RSS MB', 'loop p99 ms', 'CPU µs/req', 'avg batch', 'reads p50/max ms'];
   const lines = rows.map((row) => [
     row.scenario + (row.load.exhausted ? ' (pool used up)' : ''),
     rate(row).toFixed(0),
-    floor === undefined ? '-' : `${((100 * rate(row)) / rate(floor)).toFixed(0)}%`,
+    ratio(row, floor),
+    row.scenario === 'floor' ? '-' : ratio(row, durable),
     row.load.p50.toFixed(2),
     row.load.p99.toFixed(2),
     String(row.load.non200),

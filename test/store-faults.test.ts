@@ -83,3 +83,22 @@ test('a batch whose transaction SQLite abandons is answered 503 with Retry-After
   assert.equal((await postWebhook(service, message('rollback-1'))).status, 200);
   assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['rollback-1']);
 });
+
+test('while the writer is held up, waiting writes show in write_queue_depth and all commit after', async (t) => {
+  const service = await startService(t);
+  // A trigger that keeps the writer busy for a while (a long recursive count) on one message: a
+  // slow disk, in effect. The wait is for the writer, not a timer.
+  execOn(
+    service,
+    `CREATE TRIGGER slow_write BEFORE INSERT ON messages WHEN NEW.message_id = 'slow-1'
+     BEGIN SELECT count(*) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) SELECT i FROM n); END`,
+  );
+  const slow = postWebhook(service, message('slow-1'));
+  const queued = Array.from({ length: 5 }, (_, n) => postWebhook(service, message(`queued-${n}`)));
+  let depth = 0;
+  for (let scrapes = 0; scrapes < 100 && depth < 6; scrapes++) depth = valueOf(await scrape(service), 'write_queue_depth') as number;
+  assert.equal(depth, 6, 'the slow message being written and the five behind it');
+  assert.deepEqual((await Promise.all([slow, ...queued])).map((reply) => reply.status), Array(6).fill(200));
+  assert.equal(valueOf(await scrape(service), 'write_queue_depth'), 0);
+  assert.equal(storedRows(service.dbPath).length, 6);
+});

@@ -1,13 +1,16 @@
 // The durable floor for scripts/bench.ts: the cheapest server on this machine that answers 200 only
 // once the body is on disk, in the service's own shape. A bare node:http server (like
-// bench-floor.ts) queues each body; one worker thread appends a batch of them to a file and
-// fdatasyncs it; every request of the batch is answered when the thread replies. Bodies that
+// bench-floor.ts) queues each body; one worker thread writes a batch of them to a file and
+// fdatasyncs it; every request of the batch is answered when the thread replies. Like SQLite's
+// write-ahead log, which is reused in place once checkpointed, the file stops growing: past
+// FILE_BYTES the writes start again at its beginning, so from then on a sync has no new file size
+// to commit. Bodies that
 // arrive meanwhile form the next batch, sent as soon as the thread is free, after one event-loop
 // turn, exactly as src/write-queue.ts schedules batches. There is no signature check, no
 // validation, no SQLite and no log: what the service does beyond this is its own cost, and what this
 // costs is the price of one fsync per batch and two hand-overs between threads on this machine.
-// Listens on HOST:PORT and appends to DURABLE_FLOOR_FILE, which it removes on SIGTERM.
-import { appendFileSync, closeSync, fdatasyncSync, openSync, rmSync } from 'node:fs';
+// Listens on HOST:PORT and writes to DURABLE_FLOOR_FILE, which it removes on SIGTERM.
+import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 
@@ -54,9 +57,14 @@ if (isMainThread) {
     }),
   );
 } else {
-  const fd = openSync(process.env.DURABLE_FLOOR_FILE as string, 'a');
+  const FILE_BYTES = 16 * 1024 * 1024;
+  const fd = openSync(process.env.DURABLE_FLOOR_FILE as string, 'w');
+  let position = 0;
   parentPort!.on('message', (bodies: Uint8Array[]) => {
-    appendFileSync(fd, Buffer.concat(bodies));
+    const batch = Buffer.concat(bodies);
+    if (position + batch.length > FILE_BYTES) position = 0;
+    writeSync(fd, batch, 0, batch.length, position);
+    position += batch.length;
     fdatasyncSync(fd);
     parentPort!.postMessage(bodies.length);
   });

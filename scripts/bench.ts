@@ -19,7 +19,7 @@
 // before the timed phase. Only 127.0.0.1 is contacted, and every run stops by itself.
 //
 //   node scripts/bench.ts [--duration 10] [--warmup 2] [--connections 64] [--rows 1000000]
-//                         [--scenarios floor,unique,dup50,million] [--generator node|wrk]
+//                         [--scenarios floor,durable,unique,dup50,million] [--generator node|wrk]
 //                         [--log-level INFO]
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

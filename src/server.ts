@@ -95,10 +95,14 @@ server.listen(config.port, config.host, () => {
 });
 
 let stopping = false;
-function shutdown(cause: { signal: string } | { reason: string }, exitCode: number): void {
+let exitCode = 0;
+function shutdown(cause: { signal: string } | { reason: string }, code: number): void {
+  // A failure during a shutdown already under way (the writer dying after SIGTERM) still ends the
+  // process non-zero.
+  exitCode = Math.max(exitCode, code);
   if (stopping) return;
   stopping = true;
-  log.log(exitCode === 0 ? 'INFO' : 'ERROR', { msg: 'shutting down', ...cause });
+  log.log(code === 0 ? 'INFO' : 'ERROR', { msg: 'shutting down', ...cause });
   // Stop accepting; in-flight requests finish; keep-alive sockets close as soon as they are idle
   // (checked every 100 ms, since a busy one becomes idle after its response). A grace timer bounds
   // the wait so a slow client cannot hold the exit hostage. Then the store commits whatever is

@@ -12,8 +12,13 @@ import { parseJson, validateMessage, type InboundMessage } from './validate.ts';
 
 export const WEBHOOK_PATH = '/webhook';
 
-export function webhookRoutes({ config, store }: AppDeps): Route<Handler>[] {
+export function webhookRoutes({ config, store, metrics }: AppDeps): Route<Handler>[] {
   const bodyLimits: BodyLimits = { maxBytes: config.maxBodyBytes, budget: createBodyBudget(config.maxBufferedBodyBytes) };
+  metrics.gauge({
+    name: 'webhook_body_bytes_buffered',
+    help: 'Bytes held by webhook bodies still arriving, not yet verified (at most MAX_BUFFERED_BODY_BYTES).',
+    collect: (gauge) => gauge.set({}, bodyLimits.budget.held()),
+  });
 
   async function receive(ctx: RequestContext) {
     const { req, logFields } = ctx;

@@ -52,6 +52,7 @@ test('GET /metrics', async (t) => {
       nodejs_eventloop_lag_max_seconds: 'gauge',
       http_requests_total: 'counter',
       webhook_requests_total: 'counter',
+      webhook_body_bytes_buffered: 'gauge',
       request_latency_ms: 'histogram',
       http_request_duration_seconds: 'histogram',
       database_size_bytes: 'gauge',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { message, postWebhook, startService, storedRows } from './support/service.ts';
 
@@ -46,4 +47,26 @@ test('a writer thread that dies stops the service with exit 1, for its superviso
   assert.equal(await service.exited, 1);
   assert.ok(service.logs.some((line) => line.msg === 'shutting down' && line.reason === 'writer_stopped' && line.level === 'ERROR'));
   assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['before-crash']);
+});
+
+test('a writer that dies while a SIGTERM shutdown is under way still ends the process with exit 1', { timeout: 20_000 }, async (t) => {
+  const stopWriter = new URL('./support/stop-writer-on-signal.ts', import.meta.url).pathname;
+  const service = await startService(t, { nodeArgs: ['--import', stopWriter] });
+  // A request in flight, its body half sent, keeps the shutdown waiting.
+  const socket = connect(Number(new URL(service.url).port), '127.0.0.1');
+  t.after(() => socket.destroy());
+  const invited = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  socket.on('error', () => {});
+  socket.write(
+    'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n' +
+      `X-Signature: ${'0'.repeat(64)}\r\nExpect: 100-continue\r\n\r\n`,
+  );
+  await invited;
+
+  service.child.kill('SIGTERM');
+  await service.waitForLog((line) => line.msg === 'shutting down' && line.signal === 'SIGTERM');
+  service.child.kill('SIGUSR2');
+  await service.waitForLog((line) => line.msg === 'the database writer stopped: writes answer 503 and readiness fails');
+  socket.destroy();
+  assert.equal(await service.exited, 1);
 });

@@ -80,7 +80,8 @@ test('the writer thread refuses to start on a database it cannot open', async (t
   await assert.rejects(startWriteThread({ path }), /cannot open the database/);
 });
 
-test('both connections commit with synchronous=FULL: each commit fsyncs the write-ahead log', async (t) => {
+// The writer thread opens its connection with the same function (write-worker.ts).
+test('openSqliteDatabase, which both connections use, commits with synchronous=FULL in WAL mode', async (t) => {
   const path = tempPath(t);
   const db = openSqliteDatabase(path);
   t.after(() => db.close());

@@ -102,3 +102,27 @@ test('while the writer is held up, waiting writes show in write_queue_depth and 
   assert.equal(valueOf(await scrape(service), 'write_queue_depth'), 0);
   assert.equal(storedRows(service.dbPath).length, 6);
 });
+
+test('a read SQLite fails is a generic 500: the error text, naming the table, reaches neither client nor log', async (t) => {
+  const service = await startService(t);
+  assert.equal((await postWebhook(service, message('before-rename'))).status, 200);
+  // The main thread's own connection meets the error (a read), and SQLite's message names the table.
+  execOn(service, 'ALTER TABLE message_totals RENAME TO message_totals_moved');
+  const reply = await fetch(`${service.url}/stats`, { headers: { 'X-Request-ID': 'stats-broken' } });
+  assert.equal(reply.status, 500);
+  assert.deepEqual(await reply.json(), { detail: 'internal error' });
+
+  const { ts: _ts, latency_ms: _latency, ...line } = await service.waitForLog((entry) => entry.request_id === 'stats-broken');
+  assert.deepEqual(line, {
+    level: 'ERROR',
+    request_id: 'stats-broken',
+    method: 'GET',
+    path: '/stats',
+    status: 500,
+    error: 'Error',
+    code: 'ERR_SQLITE_ERROR',
+    result: 'error',
+  });
+  const everything = JSON.stringify(service.logs) + service.stderr();
+  assert.ok(!everything.includes('no such table') && !everything.includes('message_totals'), everything);
+});

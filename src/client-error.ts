@@ -121,6 +121,8 @@ function answer(socket: Socket, code: ErrorCode, requestId: string): void {
     const body = JSON.stringify({ detail });
     socket.end(
       `HTTP/1.1 ${status} ${detail}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        // The same headers as every answer the app writes (app.ts, send).
+        'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n' +
         `X-Request-ID: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
     );
   }

@@ -11,7 +11,7 @@ export type Config = {
   port: number;
   host: string;
   maxBodyBytes: number;
-  /** Most body bytes held at once by all requests whose bodies are still being read. */
+  /** Most memory held at once by all webhook bodies still arriving, before their signature is checked. */
   maxBufferedBodyBytes: number;
   writeQueueLimit: number;
 };

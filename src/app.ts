@@ -3,6 +3,7 @@
 // turning errors into responses, so no route can forget any of them.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Config } from './config.ts';
 import { ERRORS, HttpError } from './http-error.ts';
 import type { LogFields, Logger } from './log.ts';
@@ -55,6 +56,8 @@ export type AppDeps = {
 // could smuggle separators or control characters into logs and headers.
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const MAX_LOGGED_PATH = 256;
+/** Most requests waiting or being answered on one connection (see createApp). */
+const MAX_PIPELINED = 16;
 const ORIGIN = 'http://service.invalid';
 
 export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -69,15 +72,42 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
   const recordRequest = createRequestMetrics(deps.metrics);
   registerStoreMetrics(deps.metrics, deps.store);
 
+  // One request at a time on each connection: a request pipelined behind another is handled once
+  // the answer before it has been handed to the OS, so a client that stops reading holds at most
+  // one built answer. And at most MAX_PIPELINED requests wait on one connection: Node parses every
+  // request in a socket read at once (a 64 KB read holds over a thousand small GETs), and each
+  // waiting request costs a few kilobytes of heap, so a client that pipelines without reading
+  // past that is disconnected, and what it had already sent is dropped unhandled.
+  const answering = new WeakMap<Socket, { last: Promise<void>; waiting: number }>();
+
   return (req, res) => {
-    handleRequest(req, res).catch((error: unknown) => {
+    const { socket } = req;
+    // An earlier answer closed the connection (a 413 or 415 whose body was not read) or the client
+    // left: this request could never be answered, so it is not carried out.
+    if (socket.destroyed || socket.writableEnded) return;
+    const connection = answering.get(socket) ?? { last: Promise.resolve(), waiting: 0 };
+    if (connection.waiting >= MAX_PIPELINED) {
+      log.log('WARN', { msg: 'connection dropped: too many pipelined requests', limit: MAX_PIPELINED });
+      socket.destroy();
+      return;
+    }
+    const before = connection.waiting === 0 ? undefined : connection.last;
+    connection.waiting++;
+    connection.last = new Promise<void>((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+    });
+    answering.set(socket, connection);
+    void connection.last.then(() => connection.waiting--);
+    handleRequest(req, res, before).catch((error: unknown) => {
       // Last resort, so that a failure while answering cannot take the process down with it.
       log.log('ERROR', { msg: 'request failed while answering', error: error instanceof Error ? error.name : typeof error });
       res.destroy();
     });
   };
 
-  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `before` settles once the previous request on the connection has been answered. */
+  async function handleRequest(req: IncomingMessage, res: ServerResponse, before: Promise<void> | undefined): Promise<void> {
     const started = performance.now();
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
@@ -85,6 +115,12 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     // Set before anything can fail, so an answer written for this request outside this handler
     // (client-error.ts, when the parser rejects its body) carries the id its log line has.
     res.setHeader('X-Request-ID', requestId);
+    if (before !== undefined) {
+      await before;
+      // The connection ended while this request waited its turn (the client left, or the answer
+      // before it closed the connection): nothing could be answered, so nothing is done.
+      if (req.socket.destroyed || req.socket.writableEnded) return;
+    }
     let awaitsContinue = false;
     const inviteBody = () => {
       if (awaitsContinue) res.writeContinue();

@@ -14,6 +14,8 @@ export type Config = {
   /** Most memory held at once by all webhook bodies still arriving, before their signature is checked. */
   maxBufferedBodyBytes: number;
   writeQueueLimit: number;
+  /** Most open client connections; more are closed as they arrive. */
+  maxConnections: number;
 };
 
 export type ConfigResult = { ok: true; value: Config } | { ok: false; error: string };
@@ -55,6 +57,9 @@ export function loadConfig(env: Env): ConfigResult {
   const writeQueueLimit = parseInteger(env.WRITE_QUEUE_LIMIT ?? '1000', 1, 1_000_000);
   if (writeQueueLimit === null) return fail('WRITE_QUEUE_LIMIT: must be an integer from 1 to 1000000');
 
+  const maxConnections = parseInteger(env.MAX_CONNECTIONS ?? '1024', 1, 65_535);
+  if (maxConnections === null) return fail('MAX_CONNECTIONS: must be an integer from 1 to 65535');
+
   return {
     ok: true,
     value: {
@@ -66,6 +71,7 @@ export function loadConfig(env: Env): ConfigResult {
       maxBodyBytes,
       maxBufferedBodyBytes,
       writeQueueLimit,
+      maxConnections,
     },
   };
 }

@@ -79,6 +79,16 @@ server.on('checkExpectation', app);
 // socket at once, dropping the answer to a request it has already handed over.
 (server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 handleClientErrors(server, log, rejectedBodies);
+// Each open connection costs memory (kilobytes idle, more while it sends), and an idle keep-alive
+// one lives 65 s: without a cap, thousands of idle clients alone could pass the container's memory
+// limit. Past the cap Node closes a new connection as it arrives; the drops are counted.
+server.maxConnections = config.maxConnections;
+const droppedConnections = metrics.counter({
+  name: 'http_connections_dropped_total',
+  help: 'Connections closed on arrival because MAX_CONNECTIONS were already open.',
+});
+droppedConnections.inc({}, 0);
+server.on('drop', () => droppedConnections.inc());
 // Node's own default (2,000) would let one request make us build a header table that large; a
 // webhook sends a handful, and more than 100 lines is refused with a 431 (client-error.ts).
 server.maxHeadersCount = 100;

@@ -15,6 +15,7 @@ test('loadConfig applies the documented defaults', () => {
     maxBodyBytes: 1048576,
     maxBufferedBodyBytes: 33554432,
     writeQueueLimit: 1000,
+    maxConnections: 1024,
   });
 });
 
@@ -68,6 +69,7 @@ const invalid: [string, Record<string, string>, RegExp][] = [
   ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '0' }, /MAX_BODY_BYTES/],
   ['MAX_BUFFERED_BODY_BYTES', { MAX_BUFFERED_BODY_BYTES: '10' }, /MAX_BUFFERED_BODY_BYTES: must be an integer from MAX_BODY_BYTES/],
   ['WRITE_QUEUE_LIMIT', { WRITE_QUEUE_LIMIT: '0' }, /WRITE_QUEUE_LIMIT: must be an integer from 1 to 1000000/],
+  ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '70000' }, /MAX_CONNECTIONS: must be an integer from 1 to 65535/],
 ];
 for (const [variable, env, message] of invalid) {
   test(`startup stops with a non-zero exit and one line naming ${variable} for ${JSON.stringify(env)}`, async () => {

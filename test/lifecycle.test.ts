@@ -571,3 +571,36 @@ test('a request pipelined behind an answer that closes the connection is not car
   assert.deepEqual(storedRows(service.dbPath), []);
   assert.equal(service.logs.filter((line) => line.request_id === 'behind-close').length, 0);
 });
+
+test('past MAX_CONNECTIONS open connections a new one is closed on arrival, and counted', async (t) => {
+  const service = await startService(t, { env: { MAX_CONNECTIONS: '2' } });
+  const open = await Promise.all(
+    [0, 1].map(async () => {
+      const socket = await openSocket(service);
+      t.after(() => socket.destroy());
+      const answered = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+      socket.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.match(await answered, /^HTTP\/1\.1 200 /);
+      return socket;
+    }),
+  );
+  // The third gets nothing: closed (or reset) as it arrives.
+  const third = await openSocket(service);
+  const received = await new Promise<string>((resolve) => {
+    let data = '';
+    third.on('data', (chunk: Buffer) => (data += chunk.toString()));
+    third.on('close', () => resolve(data));
+    third.write('GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n');
+  });
+  assert.equal(received, '');
+
+  const closed = new Promise((resolve) => open[0]!.once('close', resolve));
+  open[0]!.destroy();
+  await closed;
+  let scraped: Response | null = null;
+  // The server sees the close a moment after the client: until then a new connection is refused too.
+  for (let attempt = 0; attempt < 100 && scraped === null; attempt++) scraped = await fetch(`${service.url}/metrics`).catch(() => null);
+  assert.ok(scraped !== null);
+  const dropped = valueOf(parseExposition(await scraped.text()), 'http_connections_dropped_total') as number;
+  assert.ok(dropped >= 1, `dropped ${dropped}`);
+});

@@ -53,6 +53,7 @@ test('GET /metrics', async (t) => {
       http_requests_total: 'counter',
       webhook_requests_total: 'counter',
       webhook_body_bytes_buffered: 'gauge',
+      http_connections_dropped_total: 'counter',
       request_latency_ms: 'histogram',
       http_request_duration_seconds: 'histogram',
       database_size_bytes: 'gauge',

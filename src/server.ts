@@ -83,6 +83,10 @@ handleClientErrors(server, log, rejectedBodies);
 // one lives 65 s: without a cap, thousands of idle clients alone could pass the container's memory
 // limit. Past the cap Node closes a new connection as it arrives; the drops are counted.
 server.maxConnections = config.maxConnections;
+// A connection with no traffic either way for 2 minutes is closed (Node destroys it on 'timeout'
+// when nothing else listens): a client that stops reading its answers cannot hold one, and the
+// memory behind it, for good. Longer than the 65 s keep-alive, which closes idle ones first.
+server.timeout = 120_000;
 const droppedConnections = metrics.counter({
   name: 'http_connections_dropped_total',
   help: 'Connections closed on arrival because MAX_CONNECTIONS were already open.',

@@ -115,11 +115,14 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
     // Set before anything can fail, so an answer written for this request outside this handler
     // (client-error.ts, when the parser rejects its body) carries the id its log line has.
     res.setHeader('X-Request-ID', requestId);
+    // Its body rejected by the parser while it waited its turn: client-error.ts has answered it,
+    // and it is logged below as that answer, without running its handler.
+    const rejectedMeanwhile = () => deps.rejectedBodies?.has(req) === true;
     if (before !== undefined) {
       await before;
       // The connection ended while this request waited its turn (the client left, or the answer
       // before it closed the connection): nothing could be answered, so nothing is done.
-      if (req.socket.destroyed || req.socket.writableEnded) return;
+      if ((req.socket.destroyed || req.socket.writableEnded) && !rejectedMeanwhile()) return;
     }
     let awaitsContinue = false;
     const inviteBody = () => {
@@ -142,6 +145,7 @@ export function createApp(deps: AppDeps): (req: IncomingMessage, res: ServerResp
         throw new HttpError('method_not_allowed', { headers: { Allow: match.allow.join(', ') } });
       }
       routePath = match.route.path;
+      if (rejectedMeanwhile()) throw new HttpError('body_incomplete');
       reply = await match.route.handler(ctx);
     } catch (error) {
       reply = errorReply(error, ctx);

@@ -165,11 +165,15 @@ test('a malformed body on a pipelined request is answered after the request befo
     `X-Signature: ${signBody(SECRET, body)}\r\n\r\n${body}`;
   const second =
     'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n' +
-    'X-Signature: 00\r\n\r\n5\r\n{"a":\r\nnot-a-size\r\n';
+    'X-Signature: 00\r\nX-Request-ID: pipelined-bad\r\n\r\n5\r\n{"a":\r\nnot-a-size\r\n';
   // Both in one write: the parser meets the bad chunk while the first message is still committing.
   const answer = await rawExchange(service, first + second);
   assert.match(answer, /^HTTP\/1\.1 200 [^]*\{"status":"ok"\}HTTP\/1\.1 400 [^]*\{"detail":"request body incomplete"\}$/);
   assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['pipelined-1']);
+  // The second waited its turn while its body was rejected: still one line, and counted.
+  await assertBodyIncomplete(service, answer.slice(answer.lastIndexOf('HTTP/1.1 400')), 'pipelined-bad');
+  const metrics = parseExposition(await (await fetch(`${service.url}/metrics`)).text());
+  assert.equal(valueOf(metrics, 'webhook_requests_total', { result: 'body_incomplete' }), 1);
 });
 
 test('a request head cut off by the client is still answered 400 and logged as a client error', async (t) => {

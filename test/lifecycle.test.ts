@@ -279,7 +279,7 @@ test('a refused Expect with a malformed body gets one answer and one log line', 
   const answer = await rawRequest(service, 'POST /webhook HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nX-Request-ID: expect-2\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
   assert.equal(answer.match(/HTTP\/1\.1 /g)?.length, 1, answer);
   await service.waitForLog((entry) => entry.request_id === 'expect-2');
-  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+  assert.equal(clientErrorLines(service), 0);
 });
 
 test('Expect: 100-continue, even sent twice, invites a webhook body and the message is stored', async (t) => {
@@ -350,16 +350,14 @@ test('bytes after a Connection: close request are ignored: its answer goes out a
   assert.match(answer, /^HTTP\/1\.1 200 [^]*\{"status":"live"\}$/);
   await service.waitForLog((entry) => entry.request_id === 'close-then-more');
   assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
-  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+  assert.equal(clientErrorLines(service), 0);
 });
 
 test('a connection reset with no request in progress leaves no log line', async (t) => {
   const service = await startService(t);
   (await openSocket(service)).resetAndDestroy();
-  const after = await fetch(`${service.url}/health/live`, { headers: { 'X-Request-ID': 'after-reset' } });
-  assert.equal(after.status, 200);
-  await service.waitForLog((entry) => entry.request_id === 'after-reset');
-  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+  await assertStillServing(service, 'after-reset');
+  assert.equal(clientErrorLines(service), 0);
 });
 
 test('an Expect list with anything but 100-continue gets a 417 and no 100 Continue', async (t) => {
@@ -390,10 +388,8 @@ test('a client that closes while answers are being written leaves no client erro
   socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nX-Request-ID: gone-1\r\n\r\n'.repeat(3));
   socket.destroy();
   await service.waitForLog((entry) => entry.request_id === 'gone-1');
-  const after = await fetch(`${service.url}/health/live`, { headers: { 'X-Request-ID': 'after-gone' } });
-  assert.equal(after.status, 200);
-  await service.waitForLog((entry) => entry.request_id === 'after-gone');
-  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+  await assertStillServing(service, 'after-gone');
+  assert.equal(clientErrorLines(service), 0);
 });
 
 test('an HTTP/1.0 request with Expect: 100-continue gets no interim answer', async (t) => {
@@ -446,6 +442,15 @@ async function rawRequest(service: Service, text: string, options: RawOptions = 
 /** rawRequest, then the client half-closes: it has sent all it will. */
 const rawExchange = (service: Service, text: string) => rawRequest(service, text, { halfClose: true });
 
+/** The service still answers a new request; its log line is in, so every earlier line is too. */
+async function assertStillServing(service: Service, requestId: string): Promise<void> {
+  const after = await fetch(`${service.url}/health/live`, { headers: { 'X-Request-ID': requestId } });
+  assert.equal(after.status, 200);
+  await service.waitForLog((entry) => entry.request_id === requestId);
+}
+
+const clientErrorLines = (service: Service) => service.logs.filter((entry) => entry.msg === 'client error').length;
+
 /** The answer is the 400 for a body that ended early, under `requestId`, logged once as such. */
 async function assertBodyIncomplete(service: Service, answer: string, requestId: string): Promise<void> {
   assert.match(answer, /^HTTP\/1\.1 400 /);
@@ -455,7 +460,7 @@ async function assertBodyIncomplete(service: Service, answer: string, requestId:
   assert.equal(line.status, 400);
   assert.equal(line.result, 'body_incomplete');
   // The parser's rejection is this same request ending early, not a second event to log.
-  assert.equal(service.logs.filter((entry) => entry.msg === 'client error').length, 0);
+  assert.equal(clientErrorLines(service), 0);
 }
 
 test('a port already in use stops startup with one JSON line and a non-zero exit', async (t) => {
@@ -549,9 +554,7 @@ test('a client that pipelines more than 16 requests at once is disconnected, and
   await rawRequest(service, requests.join(''));
   await service.waitForLog((line) => line.msg === 'connection dropped: too many pipelined requests' && line.limit === 16);
   // Only the request being handled when the connection dropped can have a line; the rest never ran.
-  const after = await fetch(`${service.url}/health/live`, { headers: { 'X-Request-ID': 'after-flood' } });
-  assert.equal(after.status, 200);
-  await service.waitForLog((line) => line.request_id === 'after-flood');
+  await assertStillServing(service, 'after-flood');
   assert.ok(service.logs.filter((line) => String(line.request_id).startsWith('flood-')).length <= 1);
   assert.equal(service.logs.filter((line) => line.msg === 'connection dropped: too many pipelined requests').length, 1);
 });
@@ -568,9 +571,7 @@ test('a request pipelined behind an answer that closes the connection is not car
   assert.match(answer, /^HTTP\/1\.1 415 /);
   assert.equal(answer.match(/HTTP\/1\.1 /g)?.length, 1);
   await service.waitForLog((line) => line.request_id === 'closing');
-  const after = await fetch(`${service.url}/health/live`, { headers: { 'X-Request-ID': 'after-close' } });
-  assert.equal(after.status, 200);
-  await service.waitForLog((line) => line.request_id === 'after-close');
+  await assertStillServing(service, 'after-close');
   // Not stored, so no 200 was lost: the client, which got no answer, sends it again.
   assert.deepEqual(storedRows(service.dbPath), []);
   assert.equal(service.logs.filter((line) => line.request_id === 'behind-close').length, 0);

@@ -18,15 +18,16 @@ function execOn(service: Service, sql: string): void {
   }
 }
 
+/** Runs `statement` (SQL) whenever the message `messageId` is about to be inserted: the fault, named `name`. */
+function faultOnInsert(service: Service, name: string, messageId: string, statement: string): void {
+  execOn(service, `CREATE TRIGGER ${name} BEFORE INSERT ON messages WHEN NEW.message_id = '${messageId}' BEGIN ${statement}; END`);
+}
+
 const scrape = async (service: Service) => parseExposition(await (await fetch(`${service.url}/metrics`)).text());
 
 test('a message SQLite refuses is a generic 500 whose error text reaches neither client nor log, and its neighbours are stored', async (t) => {
   const service = await startService(t);
-  execOn(
-    service,
-    `CREATE TRIGGER refuse_boom BEFORE INSERT ON messages WHEN NEW.message_id = 'boom-1'
-     BEGIN SELECT RAISE(ABORT, '${SECRET_TEXT}'); END`,
-  );
+  faultOnInsert(service, 'refuse_boom', 'boom-1', `SELECT RAISE(ABORT, '${SECRET_TEXT}')`);
   const [boom, neighbour] = await Promise.all([
     postWebhook(service, message('boom-1'), { headers: { 'X-Request-ID': 'boom-1' } }),
     postWebhook(service, message('neighbour-1')),
@@ -54,11 +55,7 @@ test('a message SQLite refuses is a generic 500 whose error text reaches neither
 
 test('a batch whose transaction SQLite abandons is answered 503 with Retry-After, stores nothing and is counted as failed', async (t) => {
   const service = await startService(t);
-  execOn(
-    service,
-    `CREATE TRIGGER abandon_batch BEFORE INSERT ON messages WHEN NEW.message_id = 'rollback-1'
-     BEGIN SELECT RAISE(ROLLBACK, '${SECRET_TEXT}'); END`,
-  );
+  faultOnInsert(service, 'abandon_batch', 'rollback-1', `SELECT RAISE(ROLLBACK, '${SECRET_TEXT}')`);
   const reply = await postWebhook(service, message('rollback-1'), { headers: { 'X-Request-ID': 'rollback-1' } });
   assert.equal(reply.status, 503);
   assert.equal(reply.headers.get('retry-after'), '1');
@@ -88,10 +85,11 @@ test('while the writer is held up, waiting writes show in write_queue_depth and 
   const service = await startService(t);
   // A trigger that keeps the writer busy for a while (a long recursive count) on one message: a
   // slow disk, in effect. The wait is for the writer, not a timer.
-  execOn(
+  faultOnInsert(
     service,
-    `CREATE TRIGGER slow_write BEFORE INSERT ON messages WHEN NEW.message_id = 'slow-1'
-     BEGIN SELECT count(*) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) SELECT i FROM n); END`,
+    'slow_write',
+    'slow-1',
+    'SELECT count(*) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000000) SELECT i FROM n)',
   );
   const slow = postWebhook(service, message('slow-1'));
   const queued = Array.from({ length: 5 }, (_, n) => postWebhook(service, message(`queued-${n}`)));

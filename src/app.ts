@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from './config.ts';
-import { ERRORS, HttpError } from './http-error.ts';
+import { ANSWER_HEADERS, ERRORS, HttpError } from './http-error.ts';
 import type { LogFields, Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { createRequestMetrics, UNMATCHED_PATH } from './request-metrics.ts';
@@ -251,8 +251,7 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string | number> = {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(payload),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
+    ...ANSWER_HEADERS,
     ...reply.headers,
   };
   // A request whose body we refused to read (413, or answered early) cannot be reused safely:

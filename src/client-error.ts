@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ERRORS, type ErrorCode } from './http-error.ts';
+import { ANSWER_HEADERS, ERRORS, type ErrorCode } from './http-error.ts';
 import type { Logger } from './log.ts';
 
 const PARSER_ERRORS: Record<string, ErrorCode> = {
@@ -19,6 +19,8 @@ const PARSER_ERRORS: Record<string, ErrorCode> = {
   ERR_HTTP_REQUEST_TIMEOUT: 'request_timeout',
   ERR_HTTP_HEADERS_TIMEOUT: 'request_timeout',
 };
+
+const ANSWER_HEAD_LINES = Object.entries(ANSWER_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
 /** System error codes, as a socket reports them; the parser's are HPE_* and ERR_HTTP_*. */
 const SOCKET_ERROR = /^E[A-Z]+$/;
@@ -121,8 +123,7 @@ function answer(socket: Socket, code: ErrorCode, requestId: string): void {
     const body = JSON.stringify({ detail });
     socket.end(
       `HTTP/1.1 ${status} ${detail}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        // The same headers as every answer the app writes (app.ts, send).
-        'Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n' +
+        ANSWER_HEAD_LINES +
         `X-Request-ID: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
     );
   }

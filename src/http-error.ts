@@ -1,6 +1,9 @@
 // Every client-facing error the service can answer, in one table, and the one error class.
 import type { ValidationIssue } from './validate.ts';
 
+/** On every answer, whoever writes it (app.ts, client-error.ts): nothing is cached, nothing sniffed. */
+export const ANSWER_HEADERS: Readonly<Record<string, string>> = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+
 type ErrorEntry = { status: number; detail: string; headers?: Readonly<Record<string, string>> };
 
 export const ERRORS = {

@@ -130,6 +130,8 @@ test('a request the HTTP parser rejects gets a JSON 400 and a log line, and the 
   const answer = await rawExchange(service, 'GET /health/live HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
   assert.match(answer, /^HTTP\/1\.1 400 /);
   assert.match(answer, /Content-Type: application\/json/);
+  // The same headers as the app's own answers.
+  assert.match(answer, /\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n/);
   assert.ok(answer.endsWith('{"detail":"bad request"}'));
   const requestId = /X-Request-ID: ([0-9a-f-]{36})\r\n/.exec(answer)?.[1];
   assert.ok(requestId);

@@ -13,6 +13,8 @@ test('POST /webhook', async (t) => {
     const reply = await postWebhook(service, sent);
     assert.equal(reply.status, 200);
     assert.deepEqual(reply.body, { status: 'ok' });
+    assert.equal(reply.headers.get('cache-control'), 'no-store');
+    assert.equal(reply.headers.get('x-content-type-options'), 'nosniff');
     const row = storedRows(service.dbPath).find((r) => r.message_id === 'valid-1');
     assert.ok(row);
     assert.deepEqual(

@@ -9,8 +9,8 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
-import { openSqliteDatabase } from '../src/sqlite-store.ts';
-import { prepareBatchWriter } from '../src/write-batch.ts';
+import { openSqliteDatabase } from '../src/store/sqlite/open-database.ts';
+import { prepareBatchWriter } from '../src/store/sqlite/write-batch.ts';
 import { syntheticMessage } from './synthetic-messages.ts';
 
 const { values } = parseArgs({

@@ -29,8 +29,8 @@ import { createServer as createNetServer, connect } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MIGRATIONS } from '../src/migrations.ts';
-import { signBody } from '../src/signature.ts';
+import { MIGRATIONS } from '../src/store/sqlite/migrations.ts';
+import { signBody } from '../src/ingest/schemes/x-signature.ts';
 import { seedDatabase, syntheticMessage, type SeedPlan } from './synthetic-messages.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -110,8 +110,8 @@ function seededDatabase(rows: number): string {
   // The cache key covers the schema and the writers, so a change to any of them seeds afresh.
   const key = createHash('sha256')
     .update(MIGRATIONS.join('\n'))
-    .update(readFileSync(join(ROOT, 'src/message-writer.ts')))
-    .update(readFileSync(join(ROOT, 'src/search-index.ts')))
+    .update(readFileSync(join(ROOT, 'src/store/sqlite/message-writer.ts')))
+    .update(readFileSync(join(ROOT, 'src/store/sqlite/search-index.ts')))
     .digest('hex')
     .slice(0, 12);
   const path = join(DATA, `ingest-seed-${rows}-${key}.db`);

@@ -1,7 +1,7 @@
 // Signs a message with WEBHOOK_SECRET and POSTs it to a running service, printing status and body.
 //   WEBHOOK_SECRET=... node scripts/send.ts --url http://127.0.0.1:8000 --id m1 --from +919876543210 --text hi
 import { parseArgs } from 'node:util';
-import { signBody } from '../src/signature.ts';
+import { signBody } from '../src/ingest/schemes/x-signature.ts';
 
 const { values } = parseArgs({
   options: {

@@ -2,11 +2,11 @@
 // plan, so every run (and every database size) agrees on what the data holds and which queries
 // to ask. Seeding goes through the service's own writer, inside batched transactions.
 import { DatabaseSync } from 'node:sqlite';
-import { prepareMessageWriter } from '../src/message-writer.ts';
-import { prepareSearchIndexer } from '../src/search-index.ts';
-import { openSqliteDatabase } from '../src/sqlite-store.ts';
-import { inWriteTransaction } from '../src/transaction.ts';
-import type { InboundMessage } from '../src/validate.ts';
+import { prepareMessageWriter } from '../src/store/sqlite/message-writer.ts';
+import { prepareSearchIndexer } from '../src/store/sqlite/search-index.ts';
+import { openSqliteDatabase } from '../src/store/sqlite/open-database.ts';
+import { inWriteTransaction } from '../src/store/sqlite/transaction.ts';
+import type { InboundMessage } from '../src/model/message.ts';
 
 export type SeedPlan = { rows: number; senders: number };
 

@@ -1,11 +1,12 @@
 // Configuration is parsed here, once, from an environment-like object that an entry point passes in
 // (server.ts, healthcheck.ts: the only modules that read process.env).
-import { LOG_LEVELS, type LogLevel } from './log.ts';
+import { LOG_LEVELS, type LogLevel } from './observability/log.ts';
 
 export type DatabaseLocation = { kind: 'sqlite'; path: string };
 
 export type Config = {
-  webhookSecret: string | null;
+  /** The keys /webhook signatures are checked against; none means the source is not configured. */
+  webhookSecrets: string[];
   database: DatabaseLocation;
   logLevel: LogLevel;
   port: number;
@@ -63,7 +64,7 @@ export function loadConfig(env: Env): ConfigResult {
   return {
     ok: true,
     value: {
-      webhookSecret: secret === '' ? null : secret,
+      webhookSecrets: secret === '' ? [] : [secret],
       database,
       logLevel,
       port,

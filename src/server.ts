@@ -1,16 +1,16 @@
 // The service's entry point: the only module that opens the database, listens and handles
 // signals, and with healthcheck.ts (the container probe's entry point) the only one that reads
-// process.env. Everything else is wired in createApp.
-import { createServer, type IncomingMessage } from 'node:http';
+// process.env. The routes are wired in createApp (app.ts), the server's options in
+// createHttpServer (http/http-server.ts).
 import { createApp } from './app.ts';
-import { handleClientErrors } from './client-error.ts';
 import { loadConfig } from './config.ts';
-import { createLogger } from './log.ts';
-import { createMetrics } from './metrics.ts';
-import { registerProcessMetrics } from './process-metrics.ts';
-import { openSqliteStore } from './sqlite-store.ts';
-import type { Store } from './store.ts';
-import { recordWriteBatches } from './store-metrics.ts';
+import { createConnectionTracker } from './http/connection-tracker.ts';
+import { createHttpServer } from './http/http-server.ts';
+import { createLogger } from './observability/log.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { registerProcessMetrics } from './observability/process-metrics.ts';
+import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
+import type { Store } from './store/store.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -24,7 +24,7 @@ const log = createLogger({ level: config.logLevel });
 // Lines are buffered for at most one event-loop turn; write them out whatever ends the process.
 process.on('exit', () => log.flush());
 
-if (config.webhookSecret === null) {
+if (config.webhookSecrets.length === 0) {
   log.log('ERROR', { msg: 'WEBHOOK_SECRET is not set: /webhook answers 503 and /health/ready reports not ready' });
 }
 
@@ -38,7 +38,7 @@ async function openStoreOrExit(): Promise<Store> {
       path: config.database.path,
       queueLimit: config.writeQueueLimit,
       log,
-      onBatch: recordWriteBatches(metrics),
+      metrics,
       // Without its writer the service cannot do its job, and /health/live would still answer:
       // exit non-zero, so that the supervisor (compose's restart policy, Kubernetes) starts afresh.
       onWriterStopped: () => shutdown({ reason: 'writer_stopped' }, 1),
@@ -51,51 +51,9 @@ async function openStoreOrExit(): Promise<Store> {
   }
 }
 
-// Requests whose body the HTTP parser rejected mid-request: answered by client-error.ts, logged by the app.
-const rejectedBodies = new WeakSet<IncomingMessage>();
-const app = createApp({ config, store, log, metrics, rejectedBodies });
-const server = createServer(
-  {
-    // Bound what a client can make us hold: header bytes (slow or huge headers), the time to send
-    // headers and a whole request (slowloris). Idle keep-alive sockets outlive the common 60 s
-    // load-balancer idle timeout, so a proxy never reuses a socket we are just closing.
-    maxHeaderSize: 16 * 1024,
-    headersTimeout: 10_000,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 65_000,
-    // Node checks the two timeouts above on this interval (30 s by default, which would make them
-    // 10 to 40 s and 30 to 60 s); every second keeps them within a second of what they say.
-    connectionsCheckingInterval: 1_000,
-    // The app checks Host itself, so a request without one gets a JSON 400 and a log line.
-    requireHostHeader: false,
-  },
-  app,
-);
-// Every request with an Expect header goes to the app, which decides on 100 Continue or a JSON 417
-// (Node would answer 100 Continue to a list that merely contains it, and a bare 417 otherwise).
-server.on('checkContinue', app);
-server.on('checkExpectation', app);
-// A client that half-closes after its request still gets the answer; Node's default ends the
-// socket at once, dropping the answer to a request it has already handed over.
-(server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-handleClientErrors(server, log, rejectedBodies);
-// Each open connection costs memory (kilobytes idle, more while it sends), and an idle keep-alive
-// one lives 65 s: without a cap, thousands of idle clients alone could pass the container's memory
-// limit. Past the cap Node closes a new connection as it arrives; the drops are counted.
-server.maxConnections = config.maxConnections;
-// A connection with no traffic either way for 2 minutes is closed (Node destroys it on 'timeout'
-// when nothing else listens): a client that stops reading its answers cannot hold one, and the
-// memory behind it, for good. Longer than the 65 s keep-alive, which closes idle ones first.
-server.timeout = 120_000;
-const droppedConnections = metrics.counter({
-  name: 'http_connections_dropped_total',
-  help: 'Connections closed on arrival because MAX_CONNECTIONS were already open.',
-});
-droppedConnections.inc({}, 0);
-server.on('drop', () => droppedConnections.inc());
-// Node's own default (2,000) would let one request make us build a header table that large; a
-// webhook sends a handful, and more than 100 lines is refused with a 431 (client-error.ts).
-server.maxHeadersCount = 100;
+const connections = createConnectionTracker();
+const app = createApp({ config, store, log, metrics, connections });
+const server = createHttpServer(app, { log, metrics, connections, maxConnections: config.maxConnections });
 
 // A port in use or an address that cannot be bound: one log line naming the variables, not a trace.
 server.once('error', (error: Error & { code?: string }) => {
@@ -126,7 +84,7 @@ function shutdown(cause: { signal: string } | { reason: string }, code: number):
   reapIdle.unref();
   force.unref();
   server.close(async () => {
-    await store.close();
+    await store.lifecycle.close();
     log.log('INFO', { msg: 'stopped' });
     process.exit(exitCode);
   });

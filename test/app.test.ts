@@ -1,17 +1,18 @@
-// In-process tests: createApp with a real SQLite store, on an http server on 127.0.0.1 port 0, for
-// what only shows inside one process: two apps keep apart. (Storage faults are black-box tests,
-// store-faults.test.ts.)
+// In-process tests: createApp with a real SQLite store, on the entry point's own server
+// (createHttpServer) on 127.0.0.1 port 0, for what only shows inside one process: two apps keep
+// apart. (Storage faults are black-box tests, store/store-faults.test.ts.)
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { createMetrics } from '../src/metrics.ts';
-import { openSqliteStore } from '../src/sqlite-store.ts';
+import { createConnectionTracker } from '../src/http/connection-tracker.ts';
+import { createHttpServer } from '../src/http/http-server.ts';
+import { createLogger } from '../src/observability/log.ts';
+import { createMetrics } from '../src/observability/metrics.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { parseExposition, valueOf } from './support/exposition.ts';
 import { message, postWebhook, SECRET } from './support/service.ts';
 
@@ -19,13 +20,17 @@ async function startInProcess(t: TestContext) {
   const dir = mkdtempSync(join(tmpdir(), 'webhook-app-'));
   const loaded = loadConfig({ WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:///${join(dir, 'app.db')}` });
   assert.ok(loaded.ok);
-  const store = await openSqliteStore({ path: loaded.value.database.path, queueLimit: loaded.value.writeQueueLimit });
+  const metrics = createMetrics();
+  const store = await openSqliteStore({ path: loaded.value.database.path, queueLimit: loaded.value.writeQueueLimit, metrics });
   const log = createLogger({ level: 'DEBUG', write: () => {} });
-  const server = createServer(createApp({ config: loaded.value, store, log, metrics: createMetrics() }));
+  const connections = createConnectionTracker();
+  const app = createApp({ config: loaded.value, store, log, metrics, connections });
+  // The server the entry point builds, with every option it sets.
+  const server = createHttpServer(app, { log, metrics, connections, maxConnections: loaded.value.maxConnections });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
     await new Promise((resolve) => server.close(resolve));
-    await store.close();
+    await store.lifecycle.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const address = server.address();

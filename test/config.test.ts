@@ -7,7 +7,7 @@ test('loadConfig applies the documented defaults', () => {
   const result = loadConfig({});
   assert.ok(result.ok);
   assert.deepEqual(result.value, {
-    webhookSecret: null,
+    webhookSecrets: [],
     database: { kind: 'sqlite', path: 'data/app.db' },
     logLevel: 'INFO',
     port: 8000,
@@ -38,7 +38,7 @@ test('MAX_BUFFERED_BODY_BYTES holds at least one largest body, by default and wh
 test('loadConfig treats an empty WEBHOOK_SECRET as unset', () => {
   const result = loadConfig({ WEBHOOK_SECRET: '' });
   assert.ok(result.ok);
-  assert.equal(result.value.webhookSecret, null);
+  assert.deepEqual(result.value.webhookSecrets, []);
 });
 
 test('loadConfig accepts log levels case-insensitively, WARNING as WARN', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { signBody } from '../src/signature.ts';
+import { signBody } from '../src/ingest/schemes/x-signature.ts';
 import { parseExposition, valueOf } from './support/exposition.ts';
 import { message, postWebhook, runToExit, SECRET, startService, storedRows, type Service } from './support/service.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { TestContext } from 'node:test';
-import { signBody } from '../../src/signature.ts';
+import { signBody } from '../../src/ingest/schemes/x-signature.ts';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 const ENTRY = new URL('../../src/server.ts', import.meta.url).pathname;

@@ -1,0 +1,82 @@
+// The standard process families a Node service is expected to expose, read at scrape time. They
+// describe the process, so the entry point registers them once; an app's own families live in
+// request-metrics.ts, and the store registers its own.
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Gauge, Metrics } from './metrics.ts';
+
+const EVENT_LOOP_RESOLUTION_MS = 10;
+const FD_DIRECTORY = '/proc/self/fd';
+
+export function registerProcessMetrics(metrics: Metrics): void {
+  let cpuMicrosReported = 0;
+  metrics.counter({
+    name: 'process_cpu_seconds_total',
+    help: 'User and system CPU time spent by the process, in seconds.',
+    collect(counter) {
+      // The counter mirrors a total the operating system keeps: add what it grew since last time.
+      const { user, system } = process.cpuUsage();
+      counter.inc({}, (user + system - cpuMicrosReported) / 1e6);
+      cpuMicrosReported = user + system;
+    },
+  });
+  metrics.gauge({
+    name: 'process_resident_memory_bytes',
+    help: 'Resident set size of the process, in bytes.',
+    collect: (gauge) => gauge.set({}, process.memoryUsage.rss()),
+  });
+  const startTimeSeconds = Math.round(Date.now() - process.uptime() * 1000) / 1000;
+  metrics.gauge({
+    name: 'process_start_time_seconds',
+    help: 'Start time of the process since the Unix epoch, in seconds.',
+    collect: (gauge) => gauge.set({}, startTimeSeconds),
+  });
+  // Open descriptors are counted where the kernel lists them (Linux); elsewhere the family is absent.
+  if (existsSync(FD_DIRECTORY)) {
+    metrics.gauge({
+      name: 'process_open_fds',
+      help: 'Open file descriptors of the process.',
+      // Listing the directory opens one descriptor of its own, which is not counted.
+      collect: async (gauge) => gauge.set({}, (await readdir(FD_DIRECTORY)).length - 1),
+    });
+  }
+  registerEventLoopDelay(metrics);
+}
+
+/**
+ * Event-loop delay from perf_hooks, over the interval since the previous scrape: the histogram is
+ * reset after each read, so a stall shows up in the next scrape and then ages out. The sampling
+ * timer does not keep the process alive.
+ */
+function registerEventLoopDelay(metrics: Metrics): void {
+  const delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  delay.enable();
+  // perf_hooks records the time between sampling ticks, the resolution included: subtract it, so an
+  // idle loop reads near zero and a value is the delay a callback would have seen.
+  const seconds = (nanoseconds: number) => Math.max(0, Math.round(nanoseconds - EVENT_LOOP_RESOLUTION_MS * 1e6)) / 1e9;
+  const gauge = (name: string, help: string): Gauge => {
+    const made = metrics.gauge({ name, help });
+    made.set({}, 0);
+    return made;
+  };
+  const mean = gauge('nodejs_eventloop_lag_seconds', 'Mean event-loop delay since the previous scrape, in seconds.');
+  const p50 = gauge('nodejs_eventloop_lag_p50_seconds', 'Median event-loop delay since the previous scrape, in seconds.');
+  const p90 = gauge('nodejs_eventloop_lag_p90_seconds', '90th percentile of event-loop delay since the previous scrape, in seconds.');
+  const p99 = gauge('nodejs_eventloop_lag_p99_seconds', '99th percentile of event-loop delay since the previous scrape, in seconds.');
+  metrics.gauge({
+    name: 'nodejs_eventloop_lag_max_seconds',
+    help: 'Longest event-loop delay since the previous scrape, in seconds.',
+    // One read sets every event-loop gauge, so they describe the same interval.
+    collect(max) {
+      // Two scrapes within one sampling interval see no new samples: keep the last values.
+      if (delay.count === 0) return;
+      mean.set({}, seconds(delay.mean));
+      p50.set({}, seconds(delay.percentile(50)));
+      p90.set({}, seconds(delay.percentile(90)));
+      p99.set({}, seconds(delay.percentile(99)));
+      max.set({}, seconds(delay.max));
+      delay.reset();
+    },
+  }).set({}, 0);
+}

@@ -1,0 +1,24 @@
+// GET /messages: a page of stored messages, oldest instant first, with the exact count of all that
+// match. The body keeps the four keys existing clients parse strictly; keyset pagination rides
+// alongside in the Link header (RFC 8288), which those clients never need to read.
+import { HttpError } from '../http/http-error.ts';
+import type { RequestContext, Route } from '../http/route.ts';
+import type { MessageReader } from '../store/store.ts';
+import { encodeCursor } from './cursor.ts';
+import { nextPageQuery, parseMessageQuery } from './query.ts';
+
+export function messageRoutes(reader: MessageReader): Route[] {
+  async function list({ url }: RequestContext) {
+    const parsed = parseMessageQuery(url.searchParams);
+    if (!parsed.ok) throw new HttpError('validation_error', { issues: parsed.issues });
+    const { limit, offset } = parsed.value;
+    const page = await reader.listMessages(parsed.value);
+    // A relative reference (resolved against the request URL): the Host header is client input
+    // and is never echoed back.
+    const headers: Record<string, string> =
+      page.next === null ? {} : { Link: `</messages?${nextPageQuery(url.searchParams, encodeCursor(page.next))}>; rel="next"` };
+    return { status: 200, body: { data: page.messages, total: page.total, limit, offset }, headers };
+  }
+
+  return [{ method: 'GET', path: '/messages', handler: list }];
+}

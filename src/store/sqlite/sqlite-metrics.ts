@@ -1,0 +1,32 @@
+// The SQLite store's own families, read at scrape time with one query so they describe the same
+// moment: how many messages it holds, how large the file is, and how far the search index lags.
+import type { DatabaseSync } from 'node:sqlite';
+import type { Metrics } from '../../observability/metrics.ts';
+import { SEARCH_BACKLOG_SQL } from './search-index.ts';
+
+export function registerSqliteMetrics(metrics: Metrics, db: DatabaseSync): void {
+  // The message count is the total the writer maintains: one row, not a walk of the table.
+  const summary = db.prepare(
+    `SELECT (SELECT message_count FROM message_totals WHERE id = 1) AS messages,
+            (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) AS databaseBytes,
+            ${SEARCH_BACKLOG_SQL} AS searchBacklog`,
+  );
+  const databaseBytes = metrics.gauge({
+    name: 'database_size_bytes',
+    help: 'Size of the database (pages times page size), in bytes.',
+  });
+  const searchBacklog = metrics.gauge({
+    name: 'search_index_backlog_messages',
+    help: 'Messages stored but not in the search index yet; searches check their text directly.',
+  });
+  metrics.gauge({
+    name: 'messages_stored',
+    help: 'Messages currently stored.',
+    collect(messages) {
+      const row = summary.get() as { messages: number; databaseBytes: number; searchBacklog: number };
+      messages.set({}, Number(row.messages));
+      databaseBytes.set({}, Number(row.databaseBytes));
+      searchBacklog.set({}, Number(row.searchBacklog));
+    },
+  });
+}

@@ -1,0 +1,52 @@
+// The families of the write path every backend shares: the bounded write queue, read at scrape time,
+// and the write batches, recorded as each one ends. A backend registers them on the registry it is
+// given, beside families of its own (sqlite/sqlite-metrics.ts).
+import type { Metrics } from '../observability/metrics.ts';
+import type { WriteStats } from './write-queue.ts';
+
+/** Upper bounds of the batch-size histogram, in messages; 256 is the most one batch holds. */
+const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+
+export function registerWriteQueueMetrics(metrics: Metrics, writeStats: () => WriteStats): void {
+  const queueLimit = metrics.gauge({
+    name: 'write_queue_limit',
+    help: 'Most messages that may wait to be committed at once (WRITE_QUEUE_LIMIT).',
+  });
+  let rejectedReported = 0;
+  const rejected = metrics.counter({
+    name: 'write_queue_rejected_total',
+    help: 'Messages answered 503 at once because the write queue was full.',
+  });
+  rejected.inc({}, 0);
+  metrics.gauge({
+    name: 'write_queue_depth',
+    help: 'Messages waiting to be committed, the batch being committed included.',
+    // One read sets every queue family, so they describe the same moment.
+    collect(depth) {
+      const stats = writeStats();
+      depth.set({}, stats.queueDepth);
+      queueLimit.set({}, stats.queueLimit);
+      // The counter mirrors a total the queue keeps: add what it grew since the last scrape.
+      rejected.inc({}, stats.rejectedQueueFull - rejectedReported);
+      rejectedReported = stats.rejectedQueueFull;
+    },
+  });
+}
+
+/** The families of write batches: the returned function is called as each batch commits or fails. */
+export function recordWriteBatches(metrics: Metrics): (size: number, committed: boolean) => void {
+  const sizes = metrics.histogram({
+    name: 'write_batch_size',
+    help: 'Messages per committed write batch: one transaction and one fsync each.',
+    buckets: BATCH_SIZE_BUCKETS,
+  });
+  const failed = metrics.counter({
+    name: 'write_batches_failed_total',
+    help: 'Write batches not known to have committed (rolled back, or the writer stopped first); each of their messages was answered 503.',
+  });
+  failed.inc({}, 0);
+  return (size, committed) => {
+    if (committed) sizes.observe({}, size);
+    else failed.inc();
+  };
+}

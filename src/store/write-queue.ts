@@ -1,0 +1,111 @@
+// The bounded queue in front of the writer, and the group-commit schedule. Writes wait here while
+// the previous batch commits; when it is done, everything that arrived meanwhile (up to
+// maxBatchSize) goes as the next batch at once. So there is no timer to tune: under light load a
+// write leaves after one event-loop turn, under heavy load batches grow by themselves, and a write
+// waits for the commit ahead of it plus, when more than maxBatchSize are waiting, the batches ahead
+// of it in the queue (so at most limit / maxBatchSize of them). When `limit` writes are already
+// waiting, the next is refused at once (backpressure) instead of letting memory and latency grow
+// without bound.
+import { StoreUnavailableError } from './store.ts';
+
+/** The queue now, for metrics. */
+export type WriteStats = {
+  /** Writes waiting to be committed, the batch being committed included. */
+  queueDepth: number;
+  queueLimit: number;
+  /** Writes refused at once because the queue was full, since it was created. */
+  rejectedQueueFull: number;
+};
+
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: Error };
+
+export type WriteQueueOptions<Item, Result> = {
+  /** Writes one batch: one outcome per item, in order; a rejection fails every item of the batch. */
+  writeBatch: (items: Item[]) => Promise<Settled<Result>[]>;
+  /** Most writes waiting or being written at once. */
+  limit: number;
+  maxBatchSize: number;
+  /** Called after each batch, for metrics. */
+  onBatch?: (size: number, committed: boolean) => void;
+};
+
+export type WriteQueue<Item, Result> = {
+  /**
+   * Queues every item, or none: when fewer than items.length places are left, all are refused at
+   * once with queue_full, so a request is never half queued. Resolves with one result per item, in
+   * order, once every one has been written; rejects with the first failure.
+   */
+  pushMany(items: readonly Item[]): Promise<Result[]>;
+  /** Resolves once nothing is waiting or being written. */
+  drained(): Promise<void>;
+  stats(): WriteStats;
+};
+
+type Waiting<Item, Result> = { item: Item; resolve: (result: Result) => void; reject: (error: Error) => void };
+
+export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, Result>): WriteQueue<Item, Result> {
+  const { writeBatch, limit, maxBatchSize, onBatch } = options;
+  let waiting: Waiting<Item, Result>[] = [];
+  let writing = 0;
+  let scheduled = false;
+  let idle: (() => void)[] = [];
+  let rejectedQueueFull = 0;
+
+  function schedule(): void {
+    if (scheduled || writing > 0 || waiting.length === 0) return;
+    scheduled = true;
+    // One event-loop turn lets requests whose bodies arrived in the same poll join the batch.
+    setImmediate(() => void flush());
+  }
+
+  async function flush(): Promise<void> {
+    scheduled = false;
+    const batch = waiting.length <= maxBatchSize ? waiting : waiting.slice(0, maxBatchSize);
+    waiting = batch === waiting ? [] : waiting.slice(maxBatchSize);
+    writing = batch.length;
+    let committed = false;
+    try {
+      const outcomes = await writeBatch(batch.map((entry) => entry.item));
+      committed = true;
+      batch.forEach((entry, index) => {
+        const outcome = outcomes[index];
+        if (outcome === undefined) entry.reject(new Error('writer returned fewer outcomes than the batch held'));
+        else if (outcome.ok) entry.resolve(outcome.value);
+        else entry.reject(outcome.error);
+      });
+    } catch (error) {
+      const failure = error instanceof Error ? error : new StoreUnavailableError('commit_failed');
+      for (const entry of batch) entry.reject(failure);
+    }
+    writing = 0;
+    onBatch?.(batch.length, committed);
+    if (waiting.length > 0) {
+      // What arrived during this commit goes now, before this batch's answers are written (they
+      // only run once this function returns), so the writer starts on it meanwhile.
+      void flush();
+    } else {
+      const resolvers = idle;
+      idle = [];
+      for (const resolve of resolvers) resolve();
+    }
+  }
+
+  return {
+    pushMany(items) {
+      if (waiting.length + writing + items.length > limit) {
+        rejectedQueueFull += items.length;
+        return Promise.reject(new StoreUnavailableError('queue_full'));
+      }
+      const results = items.map((item) => new Promise<Result>((resolve, reject) => waiting.push({ item, resolve, reject })));
+      schedule();
+      return Promise.all(results);
+    },
+    drained() {
+      if (waiting.length === 0 && writing === 0) return Promise.resolve();
+      return new Promise((resolve) => idle.push(resolve));
+    },
+    stats() {
+      return { queueDepth: waiting.length + writing, queueLimit: limit, rejectedQueueFull };
+    },
+  };
+}

@@ -2,8 +2,6 @@
 // (createHttpServer) on 127.0.0.1 port 0, for what only shows inside one process: two apps keep
 // apart. (Storage faults are black-box tests, store/store-faults.test.ts.)
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createApp } from '../src/app.ts';
@@ -15,9 +13,10 @@ import { createMetrics } from '../src/observability/metrics.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { parseExposition, valueOf } from './support/exposition.ts';
 import { message, postWebhook, SECRET } from './support/service.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 async function startInProcess(t: TestContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'webhook-app-'));
+  const dir = tempDir(t, 'webhook-app-');
   const loaded = loadConfig({ WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:///${join(dir, 'app.db')}` });
   assert.ok(loaded.ok);
   const metrics = createMetrics();
@@ -31,7 +30,6 @@ async function startInProcess(t: TestContext) {
   t.after(async () => {
     await new Promise((resolve) => server.close(resolve));
     await store.lifecycle.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   const address = server.address();
   assert.ok(address !== null && typeof address === 'object');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { test } from 'node:test';
+import { openSocket } from './support/raw-socket.ts';
 import { message, postWebhook, startService, storedRows } from './support/service.ts';
 
 // That requests already in flight are answered is pinned in lifecycle.test.ts, with bodies held
@@ -53,10 +53,9 @@ test('a writer that dies while a SIGTERM shutdown is under way still ends the pr
   const stopWriter = new URL('./support/stop-writer-on-signal.ts', import.meta.url).pathname;
   const service = await startService(t, { nodeArgs: ['--import', stopWriter] });
   // A request in flight, its body half sent, keeps the shutdown waiting.
-  const socket = connect(Number(new URL(service.url).port), '127.0.0.1');
+  const socket = await openSocket(service);
   t.after(() => socket.destroy());
   const invited = new Promise<void>((resolve) => socket.once('data', () => resolve()));
-  socket.on('error', () => {});
   socket.write(
     'POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n' +
       `X-Signature: ${'0'.repeat(64)}\r\nExpect: 100-continue\r\n\r\n`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { getJson, message, nextLink, postAll, postWebhook, startService, walk, type Message, type Service } from '../support/service.ts';
+import { getJson, idsOf, issueLocations, message, nextLink, postAll, postWebhook, startService, walk, type Message, type Service } from '../support/service.ts';
 
 const A = '+911111111111';
 const B = '+922222222222';
@@ -30,7 +30,6 @@ async function list(service: Service, params: Record<string, string | number> = 
   return getJson(service, `/messages?${query(params)}`);
 }
 
-const ids = (body: { data: { message_id: string }[] }) => body.data.map((item) => item.message_id);
 
 test('GET /messages', async (t) => {
   const service = await startService(t);
@@ -48,12 +47,12 @@ test('GET /messages', async (t) => {
     const reply = await list(service);
     assert.equal(reply.status, 200);
     assert.deepEqual(Object.keys(reply.body), ['data', 'total', 'limit', 'offset']);
-    assert.deepEqual(ids(reply.body), IN_ORDER);
+    assert.deepEqual(idsOf(reply.body), IN_ORDER);
     assert.equal(reply.body.total, 8);
     assert.equal(reply.body.limit, 50);
     assert.equal(reply.body.offset, 0);
     const byId = new Map(FIXTURE.map((sent) => [sent.message_id, sent]));
-    for (const item of reply.body.data) {
+    for (const item of reply.body.data ?? assert.fail('a listing')) {
       assert.deepEqual(Object.keys(item), ['message_id', 'from', 'to', 'ts', 'text']);
       assert.deepEqual(item, byId.get(item.message_id));
     }
@@ -62,20 +61,20 @@ test('GET /messages', async (t) => {
 
   await t.test('orders equal instants by message_id, whatever the arrival order or spelling', async () => {
     const reply = await list(service, { since: '2025-01-15T10:00:00Z', limit: 2 });
-    assert.deepEqual(ids(reply.body), ['m01', 'm03']);
+    assert.deepEqual(idsOf(reply.body), ['m01', 'm03']);
   });
 
   await t.test('counts every match in total, ignoring limit and offset', async () => {
     const reply = await list(service, { limit: 2, offset: 1 });
-    assert.deepEqual(ids(reply.body), ['m04', 'm01']);
+    assert.deepEqual(idsOf(reply.body), ['m04', 'm01']);
     assert.equal(reply.body.total, 8);
     assert.equal(reply.body.limit, 2);
     assert.equal(reply.body.offset, 1);
   });
 
   await t.test('accepts the limit boundaries 1 and 100', async () => {
-    assert.deepEqual(ids((await list(service, { limit: 1 })).body), ['m07']);
-    assert.deepEqual(ids((await list(service, { limit: 100 })).body), IN_ORDER);
+    assert.deepEqual(idsOf((await list(service, { limit: 1 })).body), ['m07']);
+    assert.deepEqual(idsOf((await list(service, { limit: 100 })).body), IN_ORDER);
   });
 
   await t.test('answers an offset at or past the end with no data and the full total', async () => {
@@ -85,12 +84,12 @@ test('GET /messages', async (t) => {
       assert.deepEqual(reply.body, { data: [], total: 8, limit: 50, offset });
       assert.equal(reply.headers.get('link'), null);
     }
-    assert.deepEqual(ids((await list(service, { offset: 7 })).body), ['m08']);
+    assert.deepEqual(idsOf((await list(service, { offset: 7 })).body), ['m08']);
   });
 
   await t.test('filters by exact sender', async () => {
     const reply = await list(service, { from: A });
-    assert.deepEqual(ids(reply.body), ['m01', 'm03', 'm06']);
+    assert.deepEqual(idsOf(reply.body), ['m01', 'm03', 'm06']);
     assert.equal(reply.body.total, 3);
     const partial = await list(service, { from: A.slice(0, 6) });
     assert.deepEqual(partial.body, { data: [], total: 0, limit: 50, offset: 0 });
@@ -100,43 +99,43 @@ test('GET /messages', async (t) => {
     const reply = await getJson(service, `/messages?from=${A}`);
     assert.equal(reply.status, 200);
     assert.deepEqual(reply.body, { data: [], total: 0, limit: 50, offset: 0 });
-    assert.deepEqual(ids((await getJson(service, `/messages?from=%2B${A.slice(1)}`)).body), ['m01', 'm03', 'm06']);
+    assert.deepEqual(idsOf((await getJson(service, `/messages?from=%2B${A.slice(1)}`)).body), ['m01', 'm03', 'm06']);
   });
 
   await t.test('includes messages exactly at since, comparing instants rather than text', async () => {
     const after = ['m01', 'm03', 'm02', 'm05', 'm06', 'm08'];
-    assert.deepEqual(ids((await list(service, { since: '2025-01-15T10:00:00Z' })).body), after);
-    assert.deepEqual(ids((await list(service, { since: '2025-01-15T10:00:00.000000Z' })).body), after);
+    assert.deepEqual(idsOf((await list(service, { since: '2025-01-15T10:00:00Z' })).body), after);
+    assert.deepEqual(idsOf((await list(service, { since: '2025-01-15T10:00:00.000000Z' })).body), after);
     const reply = await list(service, { since: '2025-01-15T10:00:00.000000001Z' });
-    assert.deepEqual(ids(reply.body), ['m02', 'm05', 'm06', 'm08']);
+    assert.deepEqual(idsOf(reply.body), ['m02', 'm05', 'm06', 'm08']);
     assert.equal(reply.body.total, 4);
-    assert.deepEqual(ids((await list(service, { since: '2025-01-15T09:59:59.999999999Z' })).body), ['m04', ...after]);
+    assert.deepEqual(idsOf((await list(service, { since: '2025-01-15T09:59:59.999999999Z' })).body), ['m04', ...after]);
     assert.deepEqual((await list(service, { since: '2025-01-17T00:00:00.1Z' })).body.total, 0);
   });
 
   await t.test('searches text case-insensitively with q, through the index and without it', async () => {
     for (const q of ['hello', 'HELLO', 'hElLo']) {
       const reply = await list(service, { q });
-      assert.deepEqual(ids(reply.body), ['m07', 'm01', 'm02'], q);
+      assert.deepEqual(idsOf(reply.body), ['m07', 'm01', 'm02'], q);
       assert.equal(reply.body.total, 3);
     }
-    assert.deepEqual(ids((await list(service, { q: 'LO wOR' })).body), ['m01']);
+    assert.deepEqual(idsOf((await list(service, { q: 'LO wOR' })).body), ['m01']);
     // Shorter than a trigram: every text is checked instead of the index.
-    assert.deepEqual(ids((await list(service, { q: 'He' })).body), ['m07', 'm01', 'm02']);
-    assert.deepEqual(ids((await list(service, { q: 'c' })).body), ['m07', 'm03', 'm05']);
+    assert.deepEqual(idsOf((await list(service, { q: 'He' })).body), ['m07', 'm01', 'm02']);
+    assert.deepEqual(idsOf((await list(service, { q: 'c' })).body), ['m07', 'm03', 'm05']);
   });
 
   await t.test('matches % and _ in q literally, never as wildcards', async () => {
-    assert.deepEqual(ids((await list(service, { q: '%' })).body), ['m04', 'm05']);
-    assert.deepEqual(ids((await list(service, { q: '_' })).body), ['m05']);
-    assert.deepEqual(ids((await list(service, { q: '100% sure' })).body), ['m04']);
-    assert.deepEqual(ids((await list(service, { q: 'under_score' })).body), ['m05']);
-    assert.deepEqual(ids((await list(service, { q: '0%' })).body), ['m04', 'm05']);
+    assert.deepEqual(idsOf((await list(service, { q: '%' })).body), ['m04', 'm05']);
+    assert.deepEqual(idsOf((await list(service, { q: '_' })).body), ['m05']);
+    assert.deepEqual(idsOf((await list(service, { q: '100% sure' })).body), ['m04']);
+    assert.deepEqual(idsOf((await list(service, { q: 'under_score' })).body), ['m05']);
+    assert.deepEqual(idsOf((await list(service, { q: '0%' })).body), ['m04', 'm05']);
   });
 
   await t.test('never matches a message with null text, even with an empty q', async () => {
     const reply = await list(service, { q: '' });
-    assert.deepEqual(ids(reply.body), IN_ORDER.filter((id) => id !== 'm06'));
+    assert.deepEqual(idsOf(reply.body), IN_ORDER.filter((id) => id !== 'm06'));
     assert.equal(reply.body.total, 7);
     assert.equal((await list(service, { q: 'null' })).body.total, 0);
   });
@@ -154,7 +153,7 @@ test('GET /messages', async (t) => {
     for (const [params, expected] of cases) {
       const reply = await list(service, params);
       assert.equal(reply.status, 200);
-      assert.deepEqual(ids(reply.body), expected, JSON.stringify(params));
+      assert.deepEqual(idsOf(reply.body), expected, JSON.stringify(params));
       assert.equal(reply.body.total, expected.length, JSON.stringify(params));
     }
   });
@@ -162,7 +161,7 @@ test('GET /messages', async (t) => {
   await t.test('ignores unknown parameters and reads a repeated one by its last value', async () => {
     const reply = await getJson(service, '/messages?limit=1&page=3&q=zzz&sort=desc&limit=2&q=e');
     assert.equal(reply.status, 200);
-    assert.deepEqual(ids(reply.body), ['m07', 'm04']);
+    assert.deepEqual(idsOf(reply.body), ['m07', 'm04']);
     assert.equal(reply.body.limit, 2);
     const next = new URL(nextLink(reply.headers) as string, service.url).searchParams;
     assert.deepEqual([next.getAll('limit'), next.getAll('q'), next.has('page')], [['2'], ['e'], false]);
@@ -193,7 +192,7 @@ test('GET /messages', async (t) => {
 
   await t.test('gives an offset page a Link to the rows after it', async () => {
     const first = await list(service, { limit: 2, offset: 3 });
-    assert.deepEqual(ids(first.body), ['m03', 'm02']);
+    assert.deepEqual(idsOf(first.body), ['m03', 'm02']);
     const { pages } = await walk(service, nextLink(first.headers) as string);
     assert.deepEqual(pages, [['m05', 'm06'], ['m08']]);
   });
@@ -206,7 +205,7 @@ test('GET /messages', async (t) => {
       message('w3', { ts: '2025-02-01T00:00:03Z' }),
     ]);
     const first = await getJson(own, '/messages?limit=2');
-    assert.deepEqual(ids(first.body), ['w1', 'w2']);
+    assert.deepEqual(idsOf(first.body), ['w1', 'w2']);
     await postAll(own, [message('w0', { ts: '2025-02-01T00:00:00Z' }), message('w4', { ts: '2025-02-01T00:00:04Z' })]);
     const { pages } = await walk(own, nextLink(first.headers) as string);
     assert.deepEqual(pages, [['w3', 'w4']]);
@@ -244,10 +243,10 @@ test('GET /messages', async (t) => {
     assert.ok(cursor);
     const reply = await list(service, { cursor, offset: 3 });
     assert.equal(reply.status, 422);
-    assert.deepEqual(reply.body.detail.map((issue: { loc: string[] }) => issue.loc), [['query', 'offset']]);
+    assert.deepEqual(issueLocations(reply.body), [['query', 'offset']]);
     const zero = await list(service, { cursor, offset: 0, limit: 2 });
     assert.equal(zero.status, 200);
-    assert.deepEqual(ids(zero.body), ['m01', 'm03']);
+    assert.deepEqual(idsOf(zero.body), ['m01', 'm03']);
   });
 
   await t.test('answers a cursor changed by one character with 422', async () => {
@@ -255,14 +254,14 @@ test('GET /messages', async (t) => {
     const tampered = cursor.slice(0, 5) + (cursor[5] === 'A' ? 'B' : 'A') + cursor.slice(6);
     const reply = await list(service, { cursor: tampered });
     assert.equal(reply.status, 422);
-    assert.deepEqual(reply.body.detail[0].loc, ['query', 'cursor']);
+    assert.deepEqual(issueLocations(reply.body), [['query', 'cursor']]);
   });
 
   await t.test('lists every problem of one request, one issue each', async () => {
     const reply = await getJson(service, '/messages?limit=0&offset=-1&since=x&cursor=%3F');
     assert.equal(reply.status, 422);
     assert.deepEqual(
-      reply.body.detail.map((issue: { loc: string[] }) => issue.loc),
+      issueLocations(reply.body),
       [['query', 'limit'], ['query', 'offset'], ['query', 'since'], ['query', 'cursor']],
     );
   });
@@ -289,8 +288,8 @@ test('GET /messages pages a larger table by offset and by cursor alike', async (
 
   await t.test('returns 50 messages by default and counts all 57', async () => {
     const reply = await getJson(service, '/messages');
-    assert.equal(reply.body.data.length, 50);
-    assert.deepEqual(ids(reply.body), expected.slice(0, 50));
+    assert.equal(idsOf(reply.body).length, 50);
+    assert.deepEqual(idsOf(reply.body), expected.slice(0, 50));
     assert.equal(reply.body.total, 57);
     assert.ok(nextLink(reply.headers));
   });
@@ -300,7 +299,7 @@ test('GET /messages pages a larger table by offset and by cursor alike', async (
     assert.deepEqual(pages.map((page) => page.length), [8, 8, 8, 8, 8, 8, 8, 1]);
     assert.deepEqual(pages.flat(), expected);
     const byOffset: string[] = [];
-    for (let offset = 0; offset < 57; offset += 8) byOffset.push(...ids((await getJson(service, `/messages?limit=8&offset=${offset}`)).body));
+    for (let offset = 0; offset < 57; offset += 8) byOffset.push(...idsOf((await getJson(service, `/messages?limit=8&offset=${offset}`)).body));
     assert.deepEqual(byOffset, expected);
   });
 

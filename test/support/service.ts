@@ -2,13 +2,12 @@
 // 127.0.0.1, port 0, with a fresh SQLite file in a temp dir, and talks to it over HTTP.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { TestContext } from 'node:test';
 import { signBody } from '../../src/ingest/schemes/x-signature.ts';
+import { tempDir } from './temp-dir.ts';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 const ENTRY = new URL('../../src/server.ts', import.meta.url).pathname;
@@ -40,8 +39,7 @@ export type StartOptions = {
 };
 
 export async function startService(t: TestContext, options: StartOptions = {}): Promise<Service> {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'webhook-test-'));
-  if (options.dir === undefined) t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = options.dir ?? tempDir(t);
   const dbPath = join(dir, 'app.db');
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
@@ -147,16 +145,52 @@ export function message(id: string, overrides: Partial<Message> = {}): Message {
   return { message_id: id, from: '+919876543210', to: '+14155550100', ts: '2025-01-15T10:00:00Z', text: 'hello', ...overrides };
 }
 
+/** A message as the API lists it. */
+export type ListedMessage = { message_id: string; from: string; to: string; ts: string; text: string | null };
+
+/**
+ * The JSON body of any answer of this API, as tests read it: every field some answer carries,
+ * each optional, so a test reads what it asserts without a cast.
+ */
+export type AnswerBody = {
+  status?: string;
+  detail?: string | { loc: (string | number)[]; msg: string; type: string }[];
+  checks?: Record<string, string>;
+  data?: ListedMessage[];
+  total?: number;
+  limit?: number;
+  offset?: number;
+  total_messages?: number;
+  senders_count?: number;
+  messages_per_sender?: { from: string; count: number }[];
+  first_message_ts?: string | null;
+  last_message_ts?: string | null;
+};
+
+export type JsonAnswer = { status: number; headers: Headers; body: AnswerBody };
+
+/** The ids of a listing, in order; fails the test when the answer is not a listing. */
+export function idsOf(body: AnswerBody): string[] {
+  assert.ok(Array.isArray(body.data), 'the answer is a listing');
+  return body.data.map((item) => item.message_id);
+}
+
+/** Where each validation issue of a 422 points; fails the test when the answer holds no issues. */
+export function issueLocations(body: AnswerBody): (string | number)[][] {
+  assert.ok(Array.isArray(body.detail), 'the answer is a list of validation issues');
+  return body.detail.map((issue) => issue.loc);
+}
+
 export type PostOptions = { secret?: string; signature?: string | null; headers?: Record<string, string> };
 
 /** POSTs a body to /webhook signed over its exact bytes (unless a signature is given or null). */
-export async function postWebhook(service: Pick<Service, 'url'>, body: unknown, options: PostOptions = {}) {
+export async function postWebhook(service: Pick<Service, 'url'>, body: unknown, options: PostOptions = {}): Promise<JsonAnswer> {
   const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
   const signature = options.signature === undefined ? signBody(options.secret ?? SECRET, raw) : options.signature;
   if (signature !== null) headers['X-Signature'] = signature;
   const response = await fetch(`${service.url}/webhook`, { method: 'POST', headers, body: raw });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  return { status: response.status, headers: response.headers, body: (await response.json()) as AnswerBody };
 }
 
 export type StoredRow = { message_id: string; from_msisdn: string; to_msisdn: string; ts: string; text: string | null; created_at: string };
@@ -172,9 +206,9 @@ export function storedRows(dbPath: string): StoredRow[] {
 }
 
 /** GETs a path (with its query string) and parses the JSON answer. */
-export async function getJson(service: Pick<Service, 'url'>, path: string) {
+export async function getJson(service: Pick<Service, 'url'>, path: string): Promise<JsonAnswer> {
   const response = await fetch(`${service.url}${path}`);
-  return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  return { status: response.status, headers: response.headers, body: (await response.json()) as AnswerBody };
 }
 
 /** POSTs each message in order, asserting every one is accepted. */
@@ -202,7 +236,7 @@ export async function walk(service: Pick<Service, 'url'>, path: string): Promise
     paths.push(next);
     const reply = await getJson(service, next);
     assert.equal(reply.status, 200);
-    pages.push(reply.body.data.map((item: { message_id: string }) => item.message_id));
+    pages.push(idsOf(reply.body));
     next = nextLink(reply.headers);
   }
   return { pages, paths };

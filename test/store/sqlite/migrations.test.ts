@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { migrate, MIGRATIONS } from '../../../src/store/sqlite/migrations.ts';
 import { normalizeTimestamp } from '../../../src/model/message.ts';
 import { getJson, message, postAll, postWebhook, startService, type Message } from '../../support/service.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 /** A database as the first release left it: schema version 1, rows already stored. */
 function createVersionOneDatabase(path: string, rows: readonly Message[]): void {
@@ -43,8 +42,7 @@ test('migration 2 computes in SQL the same sort key as normalizeTimestamp', () =
 });
 
 test('a database written before the read API is upgraded on start, its rows listed, searched and counted', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'webhook-migrate-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'webhook-migrate-');
   const old: Message[] = [
     message('old-3', { from: '+911111111111', ts: '2025-01-15T10:00:00.5Z', text: 'Quarterly INVOICE attached' }),
     message('old-1', { from: '+922222222222', ts: '2025-01-15T10:00:00Z', text: 'first' }),

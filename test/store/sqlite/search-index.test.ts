@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
@@ -9,8 +7,9 @@ import { migrate } from '../../../src/store/sqlite/migrations.ts';
 import { INDEX_CHUNK, INDEX_LAG_MS, INDEX_RETRY_MS, prepareSearchIndexer, scheduleIndexing, type SearchIndexer } from '../../../src/store/sqlite/search-index.ts';
 import { openSqliteDatabase } from '../../../src/store/sqlite/open-database.ts';
 import { inWriteTransaction } from '../../../src/store/sqlite/transaction.ts';
-import { getJson, message, postWebhook, startService, walk, type Service } from '../../support/service.ts';
+import { getJson, idsOf, message, postWebhook, startService, walk, type Service } from '../../support/service.ts';
 import { parseExposition, valueOf } from '../../support/exposition.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 /** Writes messages straight into the database, as the writer does, leaving them unindexed. */
 function writeMessages(db: DatabaseSync, count: number, prefix: string, text: (n: number) => string | null): void {
@@ -134,7 +133,7 @@ test('a search finds each message once, right after the 200s and once the index 
   const expected = sent.filter((_, n) => n % 2 === 0).map((m) => m.message_id);
   const search = async () => {
     const page = await getJson(service, '/messages?q=SHIPPED&limit=100&offset=500');
-    return { total: page.body.total, ids: page.body.data.map((m: { message_id: string }) => m.message_id) };
+    return { total: page.body.total, ids: idsOf(page.body) };
   };
 
   // A cursor walk, too: its pages come from the index and the unindexed rows alike.
@@ -148,8 +147,7 @@ test('a search finds each message once, right after the 200s and once the index 
 });
 
 test('messages a crash left unindexed are indexed after a restart, each found once', { timeout: 60_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'search-crash-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'search-crash-');
   // What a kill between a batch's commit and its index chunk leaves: committed, unindexed rows.
   const db = openSqliteDatabase(join(dir, 'app.db'));
   writeMessages(db, 30, 'crash', (n) => `left behind ${n}`);
@@ -159,6 +157,6 @@ test('messages a crash left unindexed are indexed after a restart, each found on
   const service = await startService(t, { dir });
   await caughtUp(service);
   const after = await getJson(service, '/messages?q=left%20behind%2029');
-  assert.deepEqual(after.body.data.map((m: { message_id: string }) => m.message_id), ['crash-29']);
+  assert.deepEqual(idsOf(after.body), ['crash-29']);
   assert.equal((await getJson(service, '/messages?q=behind')).body.total, 30);
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DatabaseSync } from 'node:sqlite';
@@ -11,11 +10,10 @@ import { StoreUnavailableError, type InsertResult, type Store } from '../../../s
 import { startWriteThread } from '../../../src/store/sqlite/write-thread.ts';
 import { parseExposition, valueOf } from '../../support/exposition.ts';
 import { message, storedRows } from '../../support/service.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 function tempPath(t: TestContext): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sqlite-store-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'app.db');
+  return join(tempDir(t, 'sqlite-store-'), 'app.db');
 }
 
 const inbound = (id: string) => ({ text: null, ...message(id) });

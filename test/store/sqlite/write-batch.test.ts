@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test, type TestContext } from 'node:test';
 import { openSqliteDatabase } from '../../../src/store/sqlite/open-database.ts';
 import { prepareBatchWriter, type WriteRequest } from '../../../src/store/sqlite/write-batch.ts';
 import { message } from '../../support/service.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 
 const CREATED_AT = '2025-01-15T10:00:01.000Z';
 
 function openTempDatabase(t: TestContext): DatabaseSync {
-  const dir = mkdtempSync(join(tmpdir(), 'write-batch-'));
-  const db = openSqliteDatabase(join(dir, 'app.db'));
+  const db = openSqliteDatabase(join(tempDir(t, 'write-batch-'), 'app.db'));
   t.after(() => {
     db.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   return db;
 }

@@ -24,8 +24,8 @@ const TRIGRAM = 3;
 // Any subset of q's trigrams finds a superset of its matches; a bound on how many keeps a long
 // query from costing one index lookup per character.
 const MAX_TRIGRAMS = 16;
-// Checking one sender's rows costs about 4 microseconds each (scripts/bench-read.ts); up to this
-// many is cheaper than a search for a common word, and bounded.
+// Checking one sender's rows one by one is cheaper than a search for a common word up to about this
+// many, and bounded (README, "What each query costs").
 const SCAN_SENDER_UP_TO = 5_000;
 
 type Search = 'none' | 'trigram_index' | 'text_scan';

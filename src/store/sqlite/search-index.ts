@@ -1,10 +1,8 @@
 // The search index (messages_text, migration 2) is written after the messages it covers, in chunks,
 // not inside each message's own transaction. FTS5 writes one index segment per transaction and
 // merges segments as they pile up, so indexing costs far less per message in a transaction of a
-// thousand than in a write batch of a few dozen, and the difference grows with the index: with
-// 1,000,000 messages stored, moving the index out of the batches (together with the top-senders
-// table of migration 4) took ingest from 35 to 38-42% of the HTTP floor, and from 62-80 to 79-88%
-// of the empty-database rate (scripts/bench.ts, README).
+// thousand than in a write batch of a few dozen, and the difference grows with the index (measured
+// in the README, "Measured ingest throughput").
 //
 // search_progress.indexed_through (migration 3) records the highest message id whose text is in the
 // index; it moves in the same transaction as the index rows, so the two always agree on disk, even

@@ -24,7 +24,7 @@ import { startWriteThread } from './write-thread.ts';
 /**
  * Most messages committed in one transaction. It bounds how long one commit takes, and so how long
  * the first message of a batch waits behind the others: each message also writes its index entries
- * and counters, some tens of microseconds, so 256 of them take a few milliseconds.
+ * and counters.
  */
 const MAX_BATCH_SIZE = 256;
 

@@ -17,8 +17,7 @@ const reply = (message: FromWriter) => port.postMessage(message);
  * WAL pages after which a commit also checkpoints (SQLite's default is 1,000). A checkpoint copies
  * every page changed since the last one into the database file and fsyncs it, inside the commit
  * that triggers it, so every request waiting meanwhile waits for it too, and the more pages, the
- * longer. With 1,000,000 messages stored, going from 10,000 pages to 2,000 took request p99 from
- * about 62 to 30-39 ms for about 6% less throughput (scripts/bench.ts).
+ * longer: fewer pages per checkpoint trade a little throughput for a lower p99 (README, "Checkpoints").
  */
 const CHECKPOINT_EVERY_PAGES = 2_000;
 

@@ -3,6 +3,7 @@
 // bytes within the body budget, verify the signature over exactly those bytes, and only then decode,
 // validate and store. What differs between sources (the signature scheme, its keys, the payload
 // format, the body limit) is data in IngestSource; the sequence is the same for all.
+import type { KeyObject } from 'node:crypto';
 import { assertDeclaredLength, assertJsonContentType, readBody, type BodyBudget } from '../http/body.ts';
 import { HttpError } from '../http/http-error.ts';
 import type { RequestContext, Route } from '../http/route.ts';
@@ -19,7 +20,7 @@ export type IngestSource = {
   path: string;
   scheme: SignatureScheme;
   /** The keys a valid signature may be made with; none means the source is not configured. */
-  keys: readonly Uint8Array[];
+  keys: readonly KeyObject[];
   decode: PayloadDecoder;
   maxBodyBytes: number;
 };

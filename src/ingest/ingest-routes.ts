@@ -1,5 +1,6 @@
 // Every ingest source the configuration enables, as routes sharing one body budget and one outcome
 // counter. A new source is an IngestSource here: a path, a scheme, its keys and a decoder.
+import { createSecretKey } from 'node:crypto';
 import { createBodyBudget } from '../http/body.ts';
 import type { Route } from '../http/route.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -31,7 +32,7 @@ export function ingestRoutes({ config, sink, metrics, now }: IngestRoutesDeps): 
       name: 'webhook',
       path: '/webhook',
       scheme: xSignatureScheme,
-      keys: config.webhookSecrets.map((secret) => Buffer.from(secret, 'utf8')),
+      keys: config.webhookSecrets.map((secret) => createSecretKey(Buffer.from(secret, 'utf8'))),
       decode: decodeFlatMessage,
       maxBodyBytes: config.maxBodyBytes,
     },

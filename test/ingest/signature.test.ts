@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
 import { signBody, xSignatureScheme } from '../../src/ingest/schemes/x-signature.ts';
 
 const secret = 'k';
-const key = Buffer.from(secret);
+const key = createSecretKey(Buffer.from(secret));
 const body = Buffer.from('{"a":1}');
 const good = createHmac('sha256', secret).update(body).digest('hex');
 
-const verify = (headers: IncomingHttpHeaders, bytes: Buffer = body, keys: Buffer[] = [key]) =>
+const verify = (headers: IncomingHttpHeaders, bytes: Buffer = body, keys: KeyObject[] = [key]) =>
   xSignatureScheme.verify({ headers, body: bytes, keys, now: 0 });
 
 test('signBody is the lowercase hex HMAC-SHA256 of the bytes', () => {
@@ -45,7 +45,7 @@ test('X-Signature refuses a signature of other bytes or under another secret', (
 });
 
 test('X-Signature names the position of the key that matched, among several', () => {
-  const keys = [Buffer.from('old'), Buffer.from('new'), key];
+  const keys = [createSecretKey(Buffer.from('old')), createSecretKey(Buffer.from('new')), key];
   assert.deepEqual(verify({ 'x-signature': good }, body, keys), { ok: true, keyIndex: 2 });
   assert.deepEqual(verify({ 'x-signature': signBody('new', body) }, body, keys), { ok: true, keyIndex: 1 });
   assert.deepEqual(verify({ 'x-signature': good }, body, []), { ok: false, reason: 'mismatch' });

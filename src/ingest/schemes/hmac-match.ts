@@ -1,5 +1,5 @@
 // The comparison every HMAC scheme ends with: which of the keys, if any, makes the signature sent.
-import { timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { SignatureVerdict } from '../signature-scheme.ts';
 
 /**
@@ -7,7 +7,7 @@ import type { SignatureVerdict } from '../signature-scheme.ts';
  * runs in constant time: a byte-by-byte compare that stops early leaks how much of the digest an
  * attacker has guessed right.
  */
-export function matchingKey(candidate: Uint8Array, keys: readonly Uint8Array[], digest: (key: Uint8Array) => Uint8Array): SignatureVerdict {
+export function matchingKey(candidate: Uint8Array, keys: readonly KeyObject[], digest: (key: KeyObject) => Uint8Array): SignatureVerdict {
   for (const [keyIndex, key] of keys.entries()) {
     const expected = digest(key);
     if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) return { ok: true, keyIndex };

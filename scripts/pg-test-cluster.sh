@@ -55,12 +55,25 @@ make_certificates() {
   if [ "$(id -u)" = 0 ]; then chown postgres "$dir/server.key" "$dir/server.crt"; fi
 }
 
+# Set by start() for its EXIT trap, which runs after start()'s locals are gone.
+STARTING_BIN=''
+STARTING_DIR=''
+abandon_start() {
+  if [ -n "$STARTING_DIR" ]; then
+    as_server_user "$STARTING_BIN/pg_ctl" -D "$STARTING_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$STARTING_DIR"
+    log "start failed; removed $STARTING_DIR"
+  fi
+}
+
 start() {
   local bin dir port password encoded
   bin=$(find_bin)
   dir=$(mktemp -d "${TMPDIR:-/tmp}/pg-test-cluster.XXXXXX")
   # Whatever step fails, nothing is left running or on disk (cleared once the cluster is ready).
-  trap 'as_server_user "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+  STARTING_BIN=$bin
+  STARTING_DIR=$dir
+  trap abandon_start EXIT
   chmod 755 "$dir"
   mkdir "$dir/socket" "$dir/log"
   if [ "$(id -u)" = 0 ]; then chown postgres "$dir/socket" "$dir/log"; fi
@@ -110,6 +123,7 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 GRANT ALL ON SCHEMA public TO pgtest_tls;
 EOF
   trap - EXIT
+  STARTING_DIR=''
 
   local base="$encoded@127.0.0.1:$port/pgtest"
   echo "export PG_TEST_CLUSTER_DIR='$dir'"

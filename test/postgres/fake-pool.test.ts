@@ -44,6 +44,12 @@ function transactionalServer(log: string[]) {
   };
 }
 
+/** Waits, one event-loop turn at a time (at most a few hundred), until `check` holds. */
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let turn = 0; turn < 500 && !check(); turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(check(), what);
+}
+
 test('a connection lost mid-query rejects that query; the next query gets a new connection', async (t) => {
   const server = await startFakePostgres(t, async (session, index) => {
     await acceptTrust(session);
@@ -105,7 +111,7 @@ test('callers wait at most acquireTimeoutMs for a connection, and at most maxWai
   const db = pool(t, server, { acquireTimeoutMs: 30, maxWaiting: 1 });
   let release = () => {};
   const held = db.withConnection(() => new Promise<void>((resolve) => (release = resolve)));
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await until(() => db.stats().busy === 1, 'the first caller holds the connection');
   const waiting = db.query('waits');
   await assert.rejects(db.query('one too many'), clientError('pool_busy'));
   assert.deepEqual({ ...db.stats(), failedAttempts: 0 }, { size: 1, open: 1, idle: 0, busy: 1, opening: 0, waiting: 1, failedAttempts: 0 });
@@ -173,7 +179,7 @@ test('close() refuses new work and waiting callers, lets the running query finis
   });
   const db = pool(t, server);
   const running = db.query('running');
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await until(() => db.stats().busy === 1, 'the running query holds the connection');
   const waiting = db.query('waiting');
   const closing = db.close();
   await assert.rejects(waiting, clientError('pool_closed'));

@@ -32,13 +32,16 @@ test('a wrong password is refused with SQLSTATE 28P01, and the message does not 
   });
 });
 
-test('verify-full with the cluster CA and the host name localhost connects, encrypted', async (t) => {
+test('verify-full with the cluster CA connects, encrypted, by host name (localhost) and by IP address (127.0.0.1)', async (t) => {
   const settings = postgresUrl(t, 'TEST_DATABASE_TLS_URL');
   if (settings === null) return;
   assert.equal(settings.tls.mode, 'verify-full');
-  const connection = await connect(optionsFrom(settings));
-  t.after(() => connection.close());
-  assert.deepEqual((await connection.query(sslOfSession)).rows, [['true', settings.user]]);
+  assert.equal(settings.host, 'localhost');
+  for (const host of ['localhost', '127.0.0.1']) {
+    const connection = await connect(optionsFrom(settings, { host }));
+    t.after(() => connection.close());
+    assert.deepEqual((await connection.query(sslOfSession)).rows, [['true', settings.user]], host);
+  }
 });
 
 test('verify-full is refused when the address connected to is not named in the certificate', async (t) => {

@@ -40,6 +40,12 @@ test('sslmode disable and require; sslrootcert=system means the default CAs', ()
   assert.equal(tls('postgres://u@h/d?sslmode=require&sslrootcert=/ca.pem'), 'sslrootcert is only used with sslmode=verify-full');
 });
 
+test('host names may hold underscores, as container service names do', () => {
+  const parsed = parseDatabaseUrl('postgres://u@db_primary-1/d');
+  assert.ok(parsed.ok);
+  assert.equal(parsed.value.host, 'db_primary-1');
+});
+
 test('IPv6 literals in brackets', () => {
   const parsed = parseDatabaseUrl('postgres://u@[::1]:5433/d?sslmode=disable');
   assert.ok(parsed.ok);

@@ -50,7 +50,10 @@ export class PgError extends Error {
   /** SQLSTATE, five characters (checked): safe to log. */
   readonly code: string;
   readonly severity: PgSeverity;
-  /** Which statement of a pipeline failed (0-based), or null: not in a pipeline, or at its commit. */
+  /**
+   * Which statement of the query or pipeline failed (0-based); null when the error came after them
+   * all (the implicit commit at Sync) or outside any query (startup, a FATAL while idle).
+   */
   readonly statementIndex: number | null;
   declare readonly server: PgServerText;
 

@@ -68,7 +68,10 @@ export function createPool(options: PoolOptions): Pool {
   const size = bounded('size', options.size, 4, 1000);
   const acquireTimeoutMs = bounded('acquireTimeoutMs', options.acquireTimeoutMs, 10_000, 2_147_483_647);
   const maxWaiting = bounded('maxWaiting', options.maxWaiting, 1000, 1_000_000);
-  const backoff = options.backoff ?? { initialMs: 100, maxMs: 10_000 };
+  const backoff = {
+    initialMs: bounded('backoff.initialMs', options.backoff?.initialMs, 100, 60_000),
+    maxMs: bounded('backoff.maxMs', options.backoff?.maxMs, 10_000, 600_000),
+  };
   const all = new Set<PgConnection>();
   const idle: PgConnection[] = [];
   const waiters: Waiter[] = [];

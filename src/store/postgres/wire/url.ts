@@ -46,7 +46,7 @@ export function parseDatabaseUrl(text: string, overrides: { password?: string } 
 
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (host === '') return fail('a host is required (Unix sockets are not supported)');
-  if (url.hostname.startsWith('[') ? !isIPv6(host) : !/^[A-Za-z0-9.-]+$/.test(host)) {
+  if (url.hostname.startsWith('[') ? !isIPv6(host) : !/^[A-Za-z0-9._-]+$/.test(host)) {
     return fail('the host must be one name, IPv4 address or bracketed IPv6 address');
   }
   const port = url.port === '' ? 5432 : Number(url.port);

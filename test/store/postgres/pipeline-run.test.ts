@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createMessageReader } from '../../src/store/postgres/wire/message-reader.ts';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
-import { PgError } from '../../src/store/postgres/wire/pg-error.ts';
-import { createPipelineRun, type RunLimits, type RunOutcome } from '../../src/store/postgres/wire/pipeline-run.ts';
-import * as pg from '../support/pg-messages.ts';
+import { createMessageReader } from '../../../src/store/postgres/wire/message-reader.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
+import { PgError } from '../../../src/store/postgres/wire/pg-error.ts';
+import { createPipelineRun, type RunLimits, type RunOutcome } from '../../../src/store/postgres/wire/pipeline-run.ts';
+import * as pg from '../../support/pg-messages.ts';
 
 const NO_LIMITS: RunLimits = { maxRows: null, maxResultBytes: 1024 * 1024 };
 

@@ -11,9 +11,9 @@ import {
   decodeReadyForQuery,
   decodeRowDescription,
   decodeSaslMechanisms,
-} from '../../src/store/postgres/wire/backend.ts';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
-import * as pg from '../support/pg-messages.ts';
+} from '../../../src/store/postgres/wire/backend.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
+import * as pg from '../../support/pg-messages.ts';
 
 /** The body of a message built by the test support (after its 5-byte header). */
 const body = (message: Buffer) => message.subarray(5);

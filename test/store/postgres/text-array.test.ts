@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { textArrayLiteral } from '../../src/store/postgres/wire/text-array.ts';
+import { textArrayLiteral } from '../../../src/store/postgres/wire/text-array.ts';
 
 test('every element is quoted; quotes and backslashes are escaped; null is a bare NULL', () => {
   assert.equal(textArrayLiteral(['a', 'b"c', 'd\\e', null]), '{"a","b\\"c","d\\\\e",NULL}');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clientFinal, clientFirst, ITERATIONS, newNonce, parseServerFirst, saltPassword, verifyServerFinal } from '../../src/store/postgres/wire/scram.ts';
+import { clientFinal, clientFirst, ITERATIONS, newNonce, parseServerFirst, saltPassword, verifyServerFinal } from '../../../src/store/postgres/wire/scram.ts';
 
 // RFC 7677, section 3: user "user", password "pencil".
 const CLIENT_NONCE = 'rOprNGfwEbeRWgbNEkqO';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { inspect } from 'node:util';
-import { isAdminShutdown, isConnectionError, isDeadlock, isQueryCanceled, isQueryTimeout, isSerializationFailure, isUniqueViolation, sqlState } from '../../src/store/postgres/wire/classify.ts';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
-import { noticeFromFields, PgError, pgErrorFromFields } from '../../src/store/postgres/wire/pg-error.ts';
+import { isAdminShutdown, isConnectionError, isDeadlock, isQueryCanceled, isQueryTimeout, isSerializationFailure, isUniqueViolation, sqlState } from '../../../src/store/postgres/wire/classify.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
+import { noticeFromFields, PgError, pgErrorFromFields } from '../../../src/store/postgres/wire/pg-error.ts';
 
 const DATA = 'Key (email)=(alice@example.com) already exists.';
 

@@ -2,11 +2,11 @@
 // sends, timeouts and closing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect } from '../../src/store/postgres/wire/connect.ts';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
-import { PgError, type PgNotice } from '../../src/store/postgres/wire/pg-error.ts';
-import { acceptTrust, echoAnswer, readPipeline, serveQueries, startFakePostgres } from '../support/fake-postgres.ts';
-import * as pg from '../support/pg-messages.ts';
+import { connect } from '../../../src/store/postgres/wire/connect.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
+import { PgError, type PgNotice } from '../../../src/store/postgres/wire/pg-error.ts';
+import { acceptTrust, echoAnswer, readPipeline, serveQueries, startFakePostgres } from '../../support/fake-postgres.ts';
+import * as pg from '../../support/pg-messages.ts';
 
 const clientError = (code: string) => (error: unknown) => {
   assert.ok(error instanceof PgClientError, String(error));

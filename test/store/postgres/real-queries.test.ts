@@ -2,12 +2,12 @@
 // errors by SQLSTATE, pipelines as one transaction, timeouts, notices and transactions.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isQueryCanceled, isQueryTimeout, isUniqueViolation } from '../../src/store/postgres/wire/classify.ts';
-import { connect } from '../../src/store/postgres/wire/connect.ts';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
-import { PgError, type PgNotice } from '../../src/store/postgres/wire/pg-error.ts';
-import { textArrayLiteral } from '../../src/store/postgres/wire/text-array.ts';
-import { optionsFrom, postgresUrl, realPool, scratchTable } from '../support/postgres.ts';
+import { isQueryCanceled, isQueryTimeout, isUniqueViolation } from '../../../src/store/postgres/wire/classify.ts';
+import { connect } from '../../../src/store/postgres/wire/connect.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
+import { PgError, type PgNotice } from '../../../src/store/postgres/wire/pg-error.ts';
+import { textArrayLiteral } from '../../../src/store/postgres/wire/text-array.ts';
+import { optionsFrom, postgresUrl, realPool, scratchTable } from '../../support/postgres.ts';
 
 test('text, null, unicode and empty parameters arrive exactly as sent and come back as text', async (t) => {
   const pool = realPool(t);

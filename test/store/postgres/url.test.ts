@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDatabaseUrl } from '../../src/store/postgres/wire/url.ts';
+import { parseDatabaseUrl } from '../../../src/store/postgres/wire/url.ts';
 
 test('a full URL gives every setting, percent-decoded', () => {
   const parsed = parseDatabaseUrl('postgresql://app%40x:p%40ss%3Aw%2Fd@db.internal:6543/my%20db?sslmode=verify-full&sslrootcert=/etc/ca.pem&application_name=ingest&connect_timeout=5&options=-c%20statement_timeout%3D5s');

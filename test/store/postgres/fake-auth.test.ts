@@ -2,11 +2,11 @@
 // its place) can try to get us to trust it, or to hand over the password.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect } from '../../src/store/postgres/wire/connect.ts';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
-import { PgError } from '../../src/store/postgres/wire/pg-error.ts';
-import { acceptScram, acceptTrust, sessionStart, startFakePostgres, type FakeSession } from '../support/fake-postgres.ts';
-import * as pg from '../support/pg-messages.ts';
+import { connect } from '../../../src/store/postgres/wire/connect.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
+import { PgError } from '../../../src/store/postgres/wire/pg-error.ts';
+import { acceptScram, acceptTrust, sessionStart, startFakePostgres, type FakeSession } from '../../support/fake-postgres.ts';
+import * as pg from '../../support/pg-messages.ts';
 
 const refusedWith = (code: string, detail?: string) => (error: unknown) => {
   assert.ok(error instanceof PgClientError, String(error));

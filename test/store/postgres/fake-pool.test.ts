@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
-import { createPool, type Pool, type PoolOptions } from '../../src/store/postgres/wire/pool.ts';
-import { acceptTrust, echoAnswer, readPipeline, serveQueries, startFakePostgres, type FakeServer, type Pipeline } from '../support/fake-postgres.ts';
-import * as pg from '../support/pg-messages.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
+import { createPool, type Pool, type PoolOptions } from '../../../src/store/postgres/wire/pool.ts';
+import { acceptTrust, echoAnswer, readPipeline, serveQueries, startFakePostgres, type FakeServer, type Pipeline } from '../../support/fake-postgres.ts';
+import * as pg from '../../support/pg-messages.ts';
 
 const clientError = (code: string) => (error: unknown) => {
   assert.ok(error instanceof PgClientError, String(error));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { preparePassword, saslprep } from '../../src/store/postgres/wire/saslprep.ts';
+import { preparePassword, saslprep } from '../../../src/store/postgres/wire/saslprep.ts';
 
 test('RFC 4013 examples: soft hyphen dropped, compatibility characters normalized', () => {
   assert.equal(saslprep('I\u00adX'), 'IX');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bind, cancelRequest, describePortal, execute, extendedQuery, parse, passwordMessage, saslInitialResponse, sslRequest, startupMessage, sync, terminate } from '../../src/store/postgres/wire/frontend.ts';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
+import { bind, cancelRequest, describePortal, execute, extendedQuery, parse, passwordMessage, saslInitialResponse, sslRequest, startupMessage, sync, terminate } from '../../../src/store/postgres/wire/frontend.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
 
 const hex = (buffer: Buffer) => buffer.toString('hex');
 

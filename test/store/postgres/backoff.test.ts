@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay } from '../../src/store/postgres/wire/backoff.ts';
+import { backoffDelay } from '../../../src/store/postgres/wire/backoff.ts';
 
 const options = { initialMs: 100, maxMs: 10_000 };
 

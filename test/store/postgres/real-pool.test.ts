@@ -2,9 +2,9 @@
 // replaced, concurrency within the pool size, connections returned clean, and a clean close.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect } from '../../src/store/postgres/wire/connect.ts';
-import { createPool } from '../../src/store/postgres/wire/pool.ts';
-import { eventually, optionsFrom, postgresUrl, realPool, scratchTable, uniqueName } from '../support/postgres.ts';
+import { connect } from '../../../src/store/postgres/wire/connect.ts';
+import { createPool } from '../../../src/store/postgres/wire/pool.ts';
+import { eventually, optionsFrom, postgresUrl, realPool, scratchTable, uniqueName } from '../../support/postgres.ts';
 
 test('after pg_terminate_backend ends our idle session, the next query succeeds on a new connection', async (t) => {
   const settings = postgresUrl(t);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createMessageReader, type BackendMessage } from '../../src/store/postgres/wire/message-reader.ts';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
+import { createMessageReader, type BackendMessage } from '../../../src/store/postgres/wire/message-reader.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
 
 /** A backend message: type byte, Int32 length counting itself, body. */
 function message(type: string, body: string): Buffer {

@@ -2,11 +2,11 @@
 // SCRAM login, TLS in each mode, and refusals the real server produces.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isQueryTimeout } from '../../src/store/postgres/wire/classify.ts';
-import { connect } from '../../src/store/postgres/wire/connect.ts';
-import { PgClientError } from '../../src/store/postgres/wire/pg-client-error.ts';
-import { PgError } from '../../src/store/postgres/wire/pg-error.ts';
-import { eventually, optionsFrom, postgresUrl, relay, uniqueName } from '../support/postgres.ts';
+import { isQueryTimeout } from '../../../src/store/postgres/wire/classify.ts';
+import { connect } from '../../../src/store/postgres/wire/connect.ts';
+import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
+import { PgError } from '../../../src/store/postgres/wire/pg-error.ts';
+import { eventually, optionsFrom, postgresUrl, relay, uniqueName } from '../../support/postgres.ts';
 
 const sslOfSession = 'SELECT ssl::text, current_user::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()';
 

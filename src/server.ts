@@ -2,8 +2,10 @@
 // signals, and with healthcheck.ts (the container probe's entry point) the only one that reads
 // process.env. The routes are wired in createApp (app.ts), the server's options in
 // createHttpServer (http/http-server.ts).
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { createApp } from './app.ts';
-import { loadConfig } from './config.ts';
+import { loadConfig } from './config/config.ts';
 import { createConnectionTracker } from './http/connection-tracker.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { createLogger } from './observability/log.ts';
@@ -13,8 +15,10 @@ import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 import type { Store } from './store/store.ts';
 
 const SHUTDOWN_GRACE_MS = 5_000;
+/** The internal listener serves probes and scrapes: a few connections are plenty. */
+const ADMIN_MAX_CONNECTIONS = 64;
 
-const loaded = loadConfig(process.env);
+const loaded = loadConfig(process.env, (path) => readFileSync(path, 'utf8'));
 if (!loaded.ok) {
   process.stderr.write(JSON.stringify({ ts: new Date().toISOString(), level: 'ERROR', msg: 'invalid configuration', error: loaded.error }) + '\n');
   process.exit(2);
@@ -24,8 +28,12 @@ const log = createLogger({ level: config.logLevel });
 // Lines are buffered for at most one event-loop turn; write them out whatever ends the process.
 process.on('exit', () => log.flush());
 
+for (const warning of loaded.warnings) log.log('WARN', { msg: 'weak secret', detail: warning });
 if (config.webhookSecrets.length === 0) {
   log.log('ERROR', { msg: 'WEBHOOK_SECRET is not set: /webhook answers 503 and /health/ready reports not ready' });
+}
+if (config.tokens.read.length === 0) {
+  log.log('WARN', { msg: 'READ_TOKENS is not set: /messages and /stats answer anyone who can reach the port' });
 }
 
 const metrics = createMetrics();
@@ -37,6 +45,7 @@ async function openStoreOrExit(): Promise<Store> {
     return await openSqliteStore({
       path: config.database.path,
       queueLimit: config.writeQueueLimit,
+      readThreads: config.reads.threads,
       log,
       metrics,
       // Without its writer the service cannot do its job, and /health/live would still answer:
@@ -52,19 +61,30 @@ async function openStoreOrExit(): Promise<Store> {
 }
 
 const connections = createConnectionTracker();
-const app = createApp({ config, store, log, metrics, connections });
-const server = createHttpServer(app, { log, metrics, connections, maxConnections: config.maxConnections });
+const { handler, adminHandler } = createApp({ config, store, log, metrics, connections });
+const dropped = metrics.counter({ name: 'http_connections_dropped_total', help: 'Connections closed on arrival because the listener had its most open.' });
+dropped.inc({}, 0);
+const onDrop = () => dropped.inc();
+const servers: Server[] = [createHttpServer(handler, { log, onDrop, connections, maxConnections: config.maxConnections })];
+listen(servers[0] as Server, config.host, config.port, 'HOST:PORT', 'listening');
+if (adminHandler !== null && config.admin !== null) {
+  const admin = createHttpServer(adminHandler, { log, onDrop, connections, maxConnections: ADMIN_MAX_CONNECTIONS });
+  servers.push(admin);
+  listen(admin, config.admin.host, config.admin.port, 'ADMIN_HOST:ADMIN_PORT', 'admin listening');
+}
 
-// A port in use or an address that cannot be bound: one log line naming the variables, not a trace.
-server.once('error', (error: Error & { code?: string }) => {
-  log.log('ERROR', { msg: 'cannot listen on HOST:PORT', host: config.host, port: config.port, code: error.code });
-  process.exit(1);
-});
-server.listen(config.port, config.host, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  log.log('INFO', { msg: 'listening', host: config.host, port, database: config.database.kind });
-});
+function listen(server: Server, host: string, port: number, variables: string, msg: string): void {
+  // A port in use or an address that cannot be bound: one log line naming the variables, not a trace.
+  server.once('error', (error: Error & { code?: string }) => {
+    log.log('ERROR', { msg: `cannot listen on ${variables}`, host, port, code: error.code });
+    process.exit(1);
+  });
+  server.listen(port, host, () => {
+    const address = server.address();
+    const bound = typeof address === 'object' && address !== null ? address.port : port;
+    log.log('INFO', { msg, host, port: bound, database: config.database.kind });
+  });
+}
 
 let stopping = false;
 let exitCode = 0;
@@ -78,17 +98,18 @@ function shutdown(cause: { signal: string } | { reason: string }, code: number):
   // Stop accepting; in-flight requests finish; keep-alive sockets close as soon as they are idle
   // (checked every 100 ms, since a busy one becomes idle after its response). A grace timer bounds
   // the wait so a slow client cannot hold the exit hostage. Then the store commits whatever is
-  // still queued and stops its writer thread.
-  const reapIdle = setInterval(() => server.closeIdleConnections(), 100);
-  const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  // still queued and stops its threads.
+  const reapIdle = setInterval(() => servers.forEach((server) => server.closeIdleConnections()), 100);
+  const force = setTimeout(() => servers.forEach((server) => server.closeAllConnections()), SHUTDOWN_GRACE_MS);
   reapIdle.unref();
   force.unref();
-  server.close(async () => {
+  const closed = servers.map((server) => new Promise((resolve) => server.close(resolve)));
+  void Promise.all(closed).then(async () => {
     await store.lifecycle.close();
     log.log('INFO', { msg: 'stopped' });
     process.exit(exitCode);
   });
-  server.closeIdleConnections();
+  for (const server of servers) server.closeIdleConnections();
 }
 process.on('SIGTERM', () => shutdown({ signal: 'SIGTERM' }, 0));
 process.on('SIGINT', () => shutdown({ signal: 'SIGINT' }, 0));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config/config.ts';
 import { createConnectionTracker } from '../src/http/connection-tracker.ts';
 import { createHttpServer } from '../src/http/http-server.ts';
 import { createLogger } from '../src/observability/log.ts';
@@ -23,9 +23,9 @@ async function startInProcess(t: TestContext) {
   const store = await openSqliteStore({ path: loaded.value.database.path, queueLimit: loaded.value.writeQueueLimit, metrics });
   const log = createLogger({ level: 'DEBUG', write: () => {} });
   const connections = createConnectionTracker();
-  const app = createApp({ config: loaded.value, store, log, metrics, connections });
+  const { handler } = createApp({ config: loaded.value, store, log, metrics, connections });
   // The server the entry point builds, with every option it sets.
-  const server = createHttpServer(app, { log, metrics, connections, maxConnections: loaded.value.maxConnections });
+  const server = createHttpServer(handler, { log, onDrop: () => {}, connections, maxConnections: loaded.value.maxConnections });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
     await new Promise((resolve) => server.close(resolve));

@@ -1,7 +1,8 @@
 // What the service knows about each open connection, in one place: which requests on it are still
 // waiting for their answer, so answers go out in request order and a client that pipelines without
 // reading is bounded (dispatch.ts), and what Node's parser has done to it, so a failure is answered
-// in its turn and only once (client-error.ts). One tracker per server; nothing is shared between two.
+// in its turn and only once (client-error.ts). State is kept per socket, so one tracker can serve every
+// listener of an app; two apps share nothing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 

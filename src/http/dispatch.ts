@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/log.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import { createRequestMetrics, UNMATCHED_PATH } from '../observability/request-metrics.ts';
+import { UNMATCHED_PATH, type RequestObservation } from '../observability/request-metrics.ts';
+import type { AnswerBudget } from './answer-budget.ts';
 import type { ConnectionTracker } from './connection-tracker.ts';
 import { ANSWER_HEADERS, ERRORS, HttpError, type ErrorCode } from './http-error.ts';
 import { assertHost, awaitsContinue, hasBody } from './request-head.ts';
@@ -13,18 +13,24 @@ import { requestTarget } from './request-target.ts';
 import type { Reply, RequestContext, Route } from './route.ts';
 import { createRouter } from './router.ts';
 
-export type DispatchDeps = { routes: readonly Route[]; log: Logger; metrics: Metrics; connections: ConnectionTracker };
+export type DispatchDeps = {
+  routes: readonly Route[];
+  log: Logger;
+  recordRequest: (observation: RequestObservation) => void;
+  connections: ConnectionTracker;
+  /** The budget every answer is charged to until its client has taken it. */
+  answers: AnswerBudget;
+};
 
-// Accept a caller's request id only when it is a short token of safe characters; anything else
-// could smuggle separators or control characters into logs and headers.
+// A caller's request id is logged (as client_request_id) only when it is a short token of safe
+// characters; anything else could smuggle separators or control characters into the log.
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const MAX_LOGGED_PATH = 256;
 /** Most requests waiting or being answered on one connection. */
 const MAX_PIPELINED = 16;
 
-export function createDispatcher({ routes, log, metrics, connections }: DispatchDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createDispatcher({ routes, log, recordRequest, connections, answers }: DispatchDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const route = createRouter(routes);
-  const recordRequest = createRequestMetrics(metrics);
 
   // One request at a time on each connection: a request pipelined behind another is handled once
   // the answer before it has been handed to the OS, so a client that stops reading holds at most
@@ -53,8 +59,11 @@ export function createDispatcher({ routes, log, metrics, connections }: Dispatch
   /** `before` settles once the previous request on the connection has been answered. */
   async function handleRequest(req: IncomingMessage, res: ServerResponse, before: Promise<void> | undefined): Promise<void> {
     const started = performance.now();
+    // The service's own id, always: a caller's id could be forged to collide with another
+    // request's in the logs. The caller's, when sane, is logged beside it.
+    const requestId = randomUUID();
     const incomingId = req.headers['x-request-id'];
-    const requestId = typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    const clientRequestId = typeof incomingId === 'string' && SAFE_REQUEST_ID.test(incomingId) ? incomingId : undefined;
     const { path, url } = requestTarget(req.url);
     // Set before anything can fail, so an answer written for this request outside this handler
     // (client-error.ts, when the parser rejects its body) carries the id its log line has.
@@ -82,6 +91,9 @@ export function createDispatcher({ routes, log, metrics, connections }: Dispatch
     let reply: Reply;
     let errorCode: ErrorCode | null = null;
     try {
+      // A fragment is not part of a request target (RFC 9112 3.2); a client that sends one is
+      // broken or probing, and `GET /metrics#x` must not reach /metrics.
+      if (req.url?.includes('#') === true) throw new HttpError('bad_request');
       assertHost(req);
       continueAwaited = awaitsContinue(req);
       const match = route(method, path);
@@ -103,8 +115,12 @@ export function createDispatcher({ routes, log, metrics, connections }: Dispatch
       // client-error.ts has answered this request 400: that is the answer to log and count.
       errorCode = 'body_incomplete';
       reply = errorReply(new HttpError(errorCode), ctx);
-    } else {
-      send(req, res, reply);
+    } else if (!send(req, res, reply, answers)) {
+      // Too many bytes of answers wait for their clients already: this one would add to them.
+      errorCode = 'unavailable';
+      ctx.logFields.reason = 'answer_budget';
+      reply = errorReply(new HttpError(errorCode), ctx);
+      send(req, res, reply, answers);
     }
     const latencyMs = performance.now() - started;
     const { status } = reply;
@@ -113,6 +129,7 @@ export function createDispatcher({ routes, log, metrics, connections }: Dispatch
     // The path is logged without its query string: query values may carry personal data.
     log.log(status >= 500 ? 'ERROR' : 'INFO', {
       request_id: requestId,
+      client_request_id: clientRequestId,
       method,
       path: path.slice(0, MAX_LOGGED_PATH),
       status,
@@ -135,15 +152,18 @@ function errorReply(error: unknown, ctx: RequestContext): Reply {
   return { status: ERRORS.internal_error.status, body: { detail: ERRORS.internal_error.detail } };
 }
 
-function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+/** Writes the answer; false, writing nothing, when it does not fit the answer budget. */
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply, answers: AnswerBudget): boolean {
   if (res.headersSent) {
     res.destroy();
-    return;
+    return true;
   }
   const [payload, contentType] = 'text' in reply ? [reply.text, reply.contentType] : [JSON.stringify(reply.body), 'application/json'];
+  const bytes = Buffer.byteLength(payload);
+  if (!answers.charge(res, bytes)) return false;
   const headers: Record<string, string | number> = {
     'Content-Type': contentType,
-    'Content-Length': Buffer.byteLength(payload),
+    'Content-Length': bytes,
     ...ANSWER_HEADERS,
     ...reply.headers,
   };
@@ -152,4 +172,5 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   if (!req.complete && hasBody(req)) headers.Connection = 'close';
   res.writeHead(reply.status, headers);
   res.end(payload);
+  return true;
 }

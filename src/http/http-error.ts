@@ -10,6 +10,11 @@ export const ERRORS = {
   not_found: { status: 404, detail: 'not found' },
   method_not_allowed: { status: 405, detail: 'method not allowed' },
   invalid_signature: { status: 401, detail: 'invalid signature' },
+  // A read or scrape without one of the configured bearer tokens (bearer.ts).
+  unauthorized: { status: 401, detail: 'not authenticated' },
+  forbidden: { status: 403, detail: 'forbidden' },
+  // A Host not in ALLOWED_HOSTS (allowed-hosts.ts).
+  misdirected_request: { status: 421, detail: 'misdirected request' },
   payload_too_large: { status: 413, detail: 'payload too large' },
   unsupported_media_type: { status: 415, detail: 'content type must be application/json' },
   body_incomplete: { status: 400, detail: 'request body incomplete' },

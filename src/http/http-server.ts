@@ -2,13 +2,13 @@
 // in-process tests both build theirs here, so a test exercises the same hardening as production.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../observability/log.ts';
-import type { Metrics } from '../observability/metrics.ts';
 import { handleClientErrors } from './client-error.ts';
 import type { ConnectionTracker } from './connection-tracker.ts';
 
 export type HttpServerOptions = {
   log: Logger;
-  metrics: Metrics;
+  /** Called for each connection closed on arrival because maxConnections were open (for a counter). */
+  onDrop: () => void;
   /** The tracker the handler's dispatcher registers requests with (client errors answer in turn). */
   connections: ConnectionTracker;
   /** Most open client connections; more are closed as they arrive. */
@@ -17,7 +17,7 @@ export type HttpServerOptions = {
 
 export function createHttpServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
-  { log, metrics, connections, maxConnections }: HttpServerOptions,
+  { log, onDrop, connections, maxConnections }: HttpServerOptions,
 ): Server {
   const server = createServer(
     {
@@ -53,12 +53,7 @@ export function createHttpServer(
   // when nothing else listens): a client that stops reading its answers cannot hold one, and the
   // memory behind it, for good. Longer than the 65 s keep-alive, which closes idle ones first.
   server.timeout = 120_000;
-  const droppedConnections = metrics.counter({
-    name: 'http_connections_dropped_total',
-    help: 'Connections closed on arrival because MAX_CONNECTIONS were already open.',
-  });
-  droppedConnections.inc({}, 0);
-  server.on('drop', () => droppedConnections.inc());
+  server.on('drop', onDrop);
   // Node's own default (2,000) would let one request make us build a header table that large; a
   // webhook sends a handful, and more than 100 lines is refused with a 431 (client-error.ts).
   server.maxHeadersCount = 100;

@@ -44,14 +44,32 @@ export function registerProcessMetrics(metrics: Metrics): void {
   registerEventLoopDelay(metrics);
 }
 
+/** Upper bounds of the event-loop delay histogram, in seconds. */
+const DELAY_BUCKETS_SECONDS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
 /**
- * Event-loop delay from perf_hooks, over the interval since the previous scrape: the histogram is
- * reset after each read, so a stall shows up in the next scrape and then ages out. The sampling
- * timer does not keep the process alive.
+ * Event-loop delay, cumulative since the process started, so that every scraper sees the same
+ * figures and a stall cannot hide between two scrapes of someone else:
+ * - a histogram (nodejs_eventloop_delay_seconds) of how late a timer due every 10 ms ran, for
+ *   windowed percentiles: histogram_quantile(0.99, rate(nodejs_eventloop_delay_seconds_bucket[5m]));
+ * - the summary gauges perf_hooks keeps (mean, percentiles, max), never reset.
+ * Neither timer keeps the process alive.
  */
 function registerEventLoopDelay(metrics: Metrics): void {
   const delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
   delay.enable();
+  const histogram = metrics.histogram({
+    name: 'nodejs_eventloop_delay_seconds',
+    help: 'How late a timer due every 10 ms ran, in seconds: the delay any callback would have seen.',
+    buckets: DELAY_BUCKETS_SECONDS,
+  });
+  let expected = performance.now() + EVENT_LOOP_RESOLUTION_MS;
+  setInterval(() => {
+    const now = performance.now();
+    histogram.observe({}, Math.max(0, now - expected) / 1000);
+    expected = now + EVENT_LOOP_RESOLUTION_MS;
+  }, EVENT_LOOP_RESOLUTION_MS).unref();
+
   // perf_hooks records the time between sampling ticks, the resolution included: subtract it, so an
   // idle loop reads near zero and a value is the delay a callback would have seen.
   const seconds = (nanoseconds: number) => Math.max(0, Math.round(nanoseconds - EVENT_LOOP_RESOLUTION_MS * 1e6)) / 1e9;
@@ -60,23 +78,21 @@ function registerEventLoopDelay(metrics: Metrics): void {
     made.set({}, 0);
     return made;
   };
-  const mean = gauge('nodejs_eventloop_lag_seconds', 'Mean event-loop delay since the previous scrape, in seconds.');
-  const p50 = gauge('nodejs_eventloop_lag_p50_seconds', 'Median event-loop delay since the previous scrape, in seconds.');
-  const p90 = gauge('nodejs_eventloop_lag_p90_seconds', '90th percentile of event-loop delay since the previous scrape, in seconds.');
-  const p99 = gauge('nodejs_eventloop_lag_p99_seconds', '99th percentile of event-loop delay since the previous scrape, in seconds.');
+  const mean = gauge('nodejs_eventloop_lag_seconds', 'Mean event-loop delay since the process started, in seconds.');
+  const p50 = gauge('nodejs_eventloop_lag_p50_seconds', 'Median event-loop delay since the process started, in seconds.');
+  const p90 = gauge('nodejs_eventloop_lag_p90_seconds', '90th percentile of event-loop delay since the process started, in seconds.');
+  const p99 = gauge('nodejs_eventloop_lag_p99_seconds', '99th percentile of event-loop delay since the process started, in seconds.');
   metrics.gauge({
     name: 'nodejs_eventloop_lag_max_seconds',
-    help: 'Longest event-loop delay since the previous scrape, in seconds.',
-    // One read sets every event-loop gauge, so they describe the same interval.
+    help: 'Longest event-loop delay since the process started, in seconds.',
+    // One read sets every event-loop gauge, so they describe the same moment.
     collect(max) {
-      // Two scrapes within one sampling interval see no new samples: keep the last values.
       if (delay.count === 0) return;
       mean.set({}, seconds(delay.mean));
       p50.set({}, seconds(delay.percentile(50)));
       p90.set({}, seconds(delay.percentile(90)));
       p99.set({}, seconds(delay.percentile(99)));
       max.set({}, seconds(delay.max));
-      delay.reset();
     },
   }).set({}, 0);
 }

@@ -1,18 +1,22 @@
 // GET /messages: a page of stored messages, oldest instant first, with the exact count of all that
 // match. The body keeps the four keys existing clients parse strictly; keyset pagination rides
-// alongside in the Link header (RFC 8288), which those clients never need to read.
+// alongside in the Link header (RFC 8288), which those clients never need to read. A page holds at
+// most `maxPageBytes` of messages: a larger one is cut short, and its Link says where it goes on.
 import { HttpError } from '../http/http-error.ts';
 import type { RequestContext, Route } from '../http/route.ts';
-import type { MessageReader } from '../store/store.ts';
 import { encodeCursor } from './cursor.ts';
 import { nextPageQuery, parseMessageQuery } from './query.ts';
+import type { BoundedReader } from './read-gate.ts';
+import type { RefusalMapper } from './read-refusals.ts';
 
-export function messageRoutes(reader: MessageReader): Route[] {
-  async function list({ url }: RequestContext) {
+export type MessagesDeps = { reader: BoundedReader; refusals: RefusalMapper; maxPageBytes: number };
+
+export function messageRoutes({ reader, refusals, maxPageBytes }: MessagesDeps): Route[] {
+  async function list({ url, logFields }: RequestContext) {
     const parsed = parseMessageQuery(url.searchParams);
     if (!parsed.ok) throw new HttpError('validation_error', { issues: parsed.issues });
     const { limit, offset } = parsed.value;
-    const page = await reader.listMessages(parsed.value);
+    const page = await refusals(reader.listMessages({ ...parsed.value, maxBytes: maxPageBytes }), logFields);
     // A relative reference (resolved against the request URL): the Host header is client input
     // and is never echoed back.
     const headers: Record<string, string> =

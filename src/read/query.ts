@@ -13,7 +13,7 @@ const MAX_LIMIT = 100;
 /** The parameters a next-page link carries over as sent; offset is replaced by the cursor. */
 const CARRIED_OVER = ['limit', 'from', 'since', 'q'] as const;
 
-export function parseMessageQuery(params: URLSearchParams): Validation<MessageQuery> {
+export function parseMessageQuery(params: URLSearchParams): Validation<Omit<MessageQuery, 'maxBytes'>> {
   const issues: ValidationIssue[] = [];
   const limit = parseInteger(params, 'limit', DEFAULT_LIMIT, 1, MAX_LIMIT, issues);
   // Beyond 2^53 a number is no longer exact; no table holds that many rows anyway.

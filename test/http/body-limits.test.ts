@@ -43,14 +43,14 @@ test('bodies still arriving hold at most MAX_BUFFERED_BODY_BYTES: past it a requ
     assert.match(answer, /^HTTP\/1\.1 503 /, id);
     assert.match(answer, /Retry-After: 1\r\n/);
     assert.ok(!answer.includes('100 Continue'), answer);
-    const line = await service.waitForLog((entry) => entry.request_id === id);
+    const line = await service.waitForLog((entry) => entry.client_request_id === id);
     assert.equal(line.result, 'unavailable');
     assert.equal(line.reason, 'body_budget');
   }
 
   // A client that gives up gives its share back: a whole message fits again.
   held[0]!.destroy();
-  await service.waitForLog((entry) => entry.request_id === 'held-1');
+  await service.waitForLog((entry) => entry.client_request_id === 'held-1');
   assert.equal(await buffered(), 1000);
   assert.equal((await postWebhook(service, message('after-budget'))).status, 200);
 });

@@ -103,9 +103,9 @@ test('a body rejected mid-request on a route that does not read it is answered 4
   assert.match(answer, /^HTTP\/1\.1 400 /);
   assert.equal(answer.match(/HTTP\/1\.1 /g)?.length, 1);
   assert.ok(answer.endsWith('{"detail":"request body incomplete"}'));
-  const line = await service.waitForLog((entry) => entry.request_id === 'get-body');
+  const line = await service.waitForLog((entry) => entry.client_request_id === 'get-body');
   assert.equal(line.status, 400);
-  assert.equal(service.logs.filter((entry) => entry.request_id === 'get-body').length, 1);
+  assert.equal(service.logs.filter((entry) => entry.client_request_id === 'get-body').length, 1);
 });
 
 test('after an answered request on a keep-alive connection, a malformed next request still gets its JSON 400', async (t) => {

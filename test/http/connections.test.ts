@@ -24,7 +24,7 @@ test('bytes after a Connection: close request are ignored: its answer goes out a
     'GET /health/live HTTP/1.1\r\nHost: x\r\nX-Request-ID: close-then-more\r\nConnection: close\r\n\r\nGET /health/live HTTP/1.1\r\nHost: x\r\n\r\n',
   );
   assert.match(answer, /^HTTP\/1\.1 200 [^]*\{"status":"live"\}$/);
-  await service.waitForLog((entry) => entry.request_id === 'close-then-more');
+  await service.waitForLog((entry) => entry.client_request_id === 'close-then-more');
   assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
   assert.equal(clientErrorLines(service), 0);
 });
@@ -41,7 +41,7 @@ test('a client that closes while answers are being written leaves no client erro
   const socket = await openSocket(service);
   socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nX-Request-ID: gone-1\r\n\r\n'.repeat(3));
   socket.destroy();
-  await service.waitForLog((entry) => entry.request_id === 'gone-1');
+  await service.waitForLog((entry) => entry.client_request_id === 'gone-1');
   await assertStillServing(service, 'after-gone');
   assert.equal(clientErrorLines(service), 0);
 });

@@ -11,7 +11,7 @@ test('an Expect other than 100-continue gets a JSON 417 and its log line', async
   const answer = await rawRequest(service, 'GET /health/live HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nX-Request-ID: expect-1\r\nConnection: close\r\n\r\n');
   assert.match(answer, /^HTTP\/1\.1 417 /);
   assert.ok(answer.endsWith('{"detail":"expectation failed"}'));
-  const line = await service.waitForLog((entry) => entry.request_id === 'expect-1');
+  const line = await service.waitForLog((entry) => entry.client_request_id === 'expect-1');
   assert.equal(line.status, 417);
 });
 
@@ -19,7 +19,7 @@ test('a refused Expect with a malformed body gets one answer and one log line', 
   const service = await startService(t);
   const answer = await rawRequest(service, 'POST /webhook HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nX-Request-ID: expect-2\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
   assert.equal(answer.match(/HTTP\/1\.1 /g)?.length, 1, answer);
-  await service.waitForLog((entry) => entry.request_id === 'expect-2');
+  await service.waitForLog((entry) => entry.client_request_id === 'expect-2');
   assert.equal(clientErrorLines(service), 0);
 });
 

@@ -13,18 +13,23 @@ type LogLine = Record<string, unknown>;
  * Every line a request wrote. Lines are written as each response is sent, so once the line of a
  * later request is in, the earlier request has written all it ever will.
  */
-async function linesOf(service: Service, requestId: string): Promise<LogLine[]> {
-  const sentinel = `sentinel-${requestId}`;
+async function linesOf(service: Service, match: (entry: LogLine) => boolean): Promise<LogLine[]> {
+  const sentinel = `sentinel-${Math.random()}`;
   await fetch(`${service.url}/health/live`, { headers: { 'X-Request-ID': sentinel } });
-  await service.waitForLog((entry) => entry.request_id === sentinel);
-  return service.logs.filter((entry) => entry.request_id === requestId);
+  await service.waitForLog((entry) => entry.client_request_id === sentinel);
+  return service.logs.filter(match);
 }
 
-/** The request's one line, with the fields that vary (ts, latency_ms) checked and removed. */
-async function onlyLineOf(service: Service, requestId: string): Promise<LogLine> {
-  const lines = await linesOf(service, requestId);
-  assert.equal(lines.length, 1, `exactly one line for ${requestId}`);
-  const { ts, latency_ms, ...rest } = lines[0] as LogLine;
+/**
+ * The one line of the request the client called `clientRequestId` (or, given `{ requestId }`, of
+ * the request the service called so), with the fields that vary (ts, latency_ms, the service's own
+ * request_id, a UUID) checked and removed.
+ */
+async function onlyLineOf(service: Service, id: string | { requestId: string }): Promise<LogLine> {
+  const lines = await linesOf(service, (entry) => (typeof id === 'string' ? entry.client_request_id === id : entry.request_id === id.requestId));
+  assert.equal(lines.length, 1, `exactly one line for ${JSON.stringify(id)}`);
+  const { ts, latency_ms, request_id, ...rest } = lines[0] as LogLine;
+  assert.match(String(request_id), UUID);
   assert.match(String(ts), ISO_MILLISECONDS);
   assert.equal(typeof latency_ms, 'number');
   // Microseconds, rounded: handling any request takes some.
@@ -62,15 +67,23 @@ test('request log lines', async (t) => {
       const requestId = `case-${index}`;
       const response = await send(requestId);
       assert.equal(response.status, expected.status);
-      assert.deepEqual(await onlyLineOf(service, requestId), { request_id: requestId, ...expected });
+      assert.deepEqual(await onlyLineOf(service, requestId), { client_request_id: requestId, ...expected });
     });
   }
 
-  await t.test('uses a sane X-Request-ID as the request id and echoes it', async () => {
-    const requestId = 'Trace-42.a_b:c';
-    const response = await get('/health/live', requestId);
-    assert.equal(response.headers.get('x-request-id'), requestId);
-    assert.equal((await onlyLineOf(service, requestId)).request_id, requestId);
+  await t.test('answers with its own request id whatever the caller sent, and logs a sane X-Request-ID beside it', async () => {
+    const sent = 'Trace-42.a_b:c';
+    const response = await get('/health/live', sent);
+    const own = response.headers.get('x-request-id') ?? '';
+    assert.match(own, UUID);
+    assert.equal((await onlyLineOf(service, { requestId: own })).client_request_id, sent);
+  });
+
+  await t.test('two requests sending the same X-Request-ID get distinct ids: a caller cannot collide lines', async () => {
+    const answers = await Promise.all([1, 2].map(() => get('/health/live', 'same-id')));
+    const [first, second] = answers.map((response) => response.headers.get('x-request-id') ?? '');
+    assert.notEqual(first, second);
+    for (const own of [first, second]) assert.equal((await onlyLineOf(service, { requestId: own as string })).client_request_id, 'same-id');
   });
 
   for (const [name, unsafe] of [
@@ -79,12 +92,12 @@ test('request log lines', async (t) => {
     ['of 129 characters', 'x'.repeat(129)],
     ['with a quote', 'a"b'],
   ] as const) {
-    await t.test(`replaces an X-Request-ID ${name} with a generated one`, async () => {
+    await t.test(`does not log an X-Request-ID ${name}`, async () => {
       const response = await get('/health/live', unsafe);
-      const echoed = response.headers.get('x-request-id') ?? '';
-      assert.match(echoed, UUID);
-      assert.equal((await onlyLineOf(service, echoed)).request_id, echoed);
-      assert.ok(!service.logs.some((entry) => entry.request_id === unsafe));
+      const own = response.headers.get('x-request-id') ?? '';
+      assert.match(own, UUID);
+      assert.equal((await onlyLineOf(service, { requestId: own })).client_request_id, undefined);
+      assert.ok(!JSON.stringify(service.logs).includes(JSON.stringify(unsafe).slice(1, -1)));
     });
   }
 
@@ -92,7 +105,7 @@ test('request log lines', async (t) => {
     const ids = await Promise.all([1, 2].map(async () => (await fetch(`${service.url}/health/live`)).headers.get('x-request-id') ?? ''));
     for (const id of ids) assert.match(id, UUID);
     assert.notEqual(ids[0], ids[1]);
-    for (const id of ids) assert.equal((await onlyLineOf(service, id)).path, '/health/live');
+    for (const id of ids) assert.equal((await onlyLineOf(service, { requestId: id })).path, '/health/live');
   });
 
   await t.test('logs the path without its query string and with encoded control characters kept encoded', async () => {
@@ -148,11 +161,11 @@ test('LOG_LEVEL=ERROR silences request lines and keeps 5xx lines', async (t) => 
 
   assert.deepEqual(new Set(service.logs.map((entry) => entry.level)), new Set(['ERROR']));
   assert.deepEqual(
-    service.logs.map(({ ts: _ts, latency_ms: _latency, ...rest }) => rest),
+    service.logs.map(({ ts: _ts, latency_ms: _latency, request_id: _id, ...rest }) => rest),
     [
       { level: 'ERROR', msg: 'WEBHOOK_SECRET is not set: /webhook answers 503 and /health/ready reports not ready' },
-      { level: 'ERROR', request_id: 'loud-1', method: 'POST', path: '/webhook', status: 503, dup: false, result: 'not_configured' },
-      { level: 'ERROR', request_id: 'loud-2', method: 'GET', path: '/health/ready', status: 503 },
+      { level: 'ERROR', client_request_id: 'loud-1', method: 'POST', path: '/webhook', status: 503, dup: false, result: 'not_configured' },
+      { level: 'ERROR', client_request_id: 'loud-2', method: 'GET', path: '/health/ready', status: 503 },
     ],
   );
 });

@@ -34,18 +34,18 @@ test('a message SQLite refuses is a generic 500 whose error text reaches neither
   ]);
   assert.equal(boom.status, 500);
   assert.deepEqual(boom.body, { detail: 'internal error' });
-  assert.equal(boom.headers.get('x-request-id'), 'boom-1');
   assert.equal(neighbour.status, 200);
   assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['neighbour-1']);
 
-  const line = await service.waitForLog((entry) => entry.request_id === 'boom-1');
+  const line = await service.waitForLog((entry) => entry.client_request_id === 'boom-1');
+  assert.equal(boom.headers.get('x-request-id'), line.request_id);
   // The kind of failure and SQLite's result code (19: a constraint, which RAISE(ABORT) reports), never its text.
   assert.equal(line.level, 'ERROR');
   assert.equal(line.status, 500);
   assert.equal(line.result, 'error');
   assert.equal(line.error, 'MessageWriteError');
   assert.match(String(line.code), /^SQLITE_\d+$/);
-  assert.equal(service.logs.filter((entry) => entry.request_id === 'boom-1').length, 1);
+  assert.equal(service.logs.filter((entry) => entry.client_request_id === 'boom-1').length, 1);
   assert.ok(!JSON.stringify(service.logs).includes('secret detail'));
   assert.ok(!service.stderr().includes('secret detail'));
   const exposition = await scrape(service);
@@ -62,7 +62,7 @@ test('a batch whose transaction SQLite abandons is answered 503 with Retry-After
   assert.deepEqual(reply.body, { detail: 'service unavailable, retry later' });
   assert.deepEqual(storedRows(service.dbPath), []);
 
-  const line = await service.waitForLog((entry) => entry.request_id === 'rollback-1');
+  const line = await service.waitForLog((entry) => entry.client_request_id === 'rollback-1');
   assert.equal(line.result, 'unavailable');
   assert.equal(line.reason, 'commit_failed');
   const failure = await service.waitForLog((entry) => entry.msg === 'a write batch failed and was rolled back');
@@ -104,21 +104,22 @@ test('while the writer is held up, waiting writes show in write_queue_depth and 
 test('a read SQLite fails is a generic 500: the error text, naming the table, reaches neither client nor log', async (t) => {
   const service = await startService(t);
   assert.equal((await postWebhook(service, message('before-rename'))).status, 200);
-  // The main thread's own connection meets the error (a read), and SQLite's message names the table.
+  // A reader thread meets the error, and SQLite's message names the table.
   execOn(service, 'ALTER TABLE message_totals RENAME TO message_totals_moved');
   const reply = await fetch(`${service.url}/stats`, { headers: { 'X-Request-ID': 'stats-broken' } });
   assert.equal(reply.status, 500);
   assert.deepEqual(await reply.json(), { detail: 'internal error' });
 
-  const { ts: _ts, latency_ms: _latency, ...line } = await service.waitForLog((entry) => entry.request_id === 'stats-broken');
+  const { ts: _ts, latency_ms: _latency, request_id: requestId, ...line } = await service.waitForLog((entry) => entry.client_request_id === 'stats-broken');
+  assert.equal(reply.headers.get('x-request-id'), requestId);
   assert.deepEqual(line, {
     level: 'ERROR',
-    request_id: 'stats-broken',
+    client_request_id: 'stats-broken',
     method: 'GET',
     path: '/stats',
     status: 500,
-    error: 'Error',
-    code: 'ERR_SQLITE_ERROR',
+    error: 'ReadFailedError',
+    code: 'SQLITE_1',
     result: 'error',
   });
   const everything = JSON.stringify(service.logs) + service.stderr();

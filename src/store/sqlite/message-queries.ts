@@ -12,6 +12,7 @@
 //   messages (its maintained count says so), the text of each row in range is checked instead.
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { ListPosition, MessagePage, MessageQuery, MessageStats } from '../store.ts';
+import { fitPage } from '../page-fit.ts';
 import { inReadTransaction } from './transaction.ts';
 import type { InboundMessage } from '../../model/message.ts';
 
@@ -19,6 +20,9 @@ export type MessageQueries = {
   listMessages(query: MessageQuery): MessagePage;
   stats(): MessageStats;
 };
+
+/** Called by read_tick() while a listing runs (TICK); throws to abandon the read. */
+export type ReadTick = () => void;
 
 const TRIGRAM = 3;
 // Any subset of q's trigrams finds a superset of its matches; a bound on how many keeps a long
@@ -33,7 +37,12 @@ type Shape = { from: boolean; since: boolean; search: Search; after: boolean };
 type Params = Record<string, SQLInputValue>;
 type MessageRow = { message_id: string; from_msisdn: string; to_msisdn: string; ts: string; ts_key: string; text: string | null };
 
-export function prepareMessageQueries(db: DatabaseSync): MessageQueries {
+export function prepareMessageQueries(db: DatabaseSync, tick: ReadTick = () => {}): MessageQueries {
+  // Registered before any statement that calls it is prepared.
+  db.function('read_tick', { deterministic: false, directOnly: true }, () => {
+    tick();
+    return 1;
+  });
   const totals = db.prepare('SELECT message_count, sender_count FROM message_totals WHERE id = 1');
   const senderCount = db.prepare('SELECT message_count FROM sender_counts WHERE from_msisdn = ?');
   const topSenders = db.prepare('SELECT from_msisdn, message_count FROM top_senders ORDER BY message_count DESC, from_msisdn ASC');
@@ -81,10 +90,12 @@ export function prepareMessageQueries(db: DatabaseSync): MessageQueries {
         if (query.after !== null) Object.assign(params, { after_key: query.after.tsKey, after_id: query.after.messageId });
         const rows = statement(pageSql(shape)).all(params) as MessageRow[];
         const page = rows.slice(0, query.limit);
-        const last = page.at(-1);
-        const next: ListPosition | null =
-          rows.length > query.limit && last !== undefined ? { tsKey: last.ts_key, messageId: last.message_id } : null;
-        return { messages: page.map(toMessage), total, next };
+        const messages = fitPage(page.map(toMessage), query.maxBytes);
+        // A next page exists when a row beyond this page was read, or the byte budget cut it short.
+        const last = page[messages.length - 1];
+        const more = rows.length > query.limit || messages.length < page.length;
+        const next: ListPosition | null = more && last !== undefined ? { tsKey: last.ts_key, messageId: last.message_id } : null;
+        return { messages: [...messages], total, next };
       });
     },
 
@@ -168,8 +179,16 @@ function parts(shape: Shape, extra: string[] = []): string[] {
   ];
 }
 
+/**
+ * Every row a listing reads passes this condition first (SQLite evaluates AND and OR left to right
+ * and stops early): one row in 1,024 calls read_tick(), a JavaScript function the reader thread
+ * registers (read-clock.ts). It abandons a read past its deadline by throwing, and it is where the
+ * thread can be stopped: a statement running in SQLite's C code cannot be interrupted otherwise.
+ */
+const TICK = '((m.id & 1023) != 0 OR read_tick())';
+
 function filterConditions(shape: Shape): string[] {
-  const conditions: string[] = [];
+  const conditions: string[] = [TICK];
   if (shape.from) conditions.push('m.from_msisdn = :from');
   if (shape.since) conditions.push('m.ts_key >= :since');
   // The trigram index (with its Unicode case folding) only narrows the candidates; this check

@@ -84,6 +84,45 @@ export const MIGRATIONS: readonly string[] = [
    INSERT INTO top_senders (from_msisdn, message_count)
      SELECT from_msisdn, message_count FROM sender_counts ORDER BY message_count DESC, from_msisdn ASC LIMIT 10;
    DROP INDEX sender_counts_by_count`,
+
+  // 5: what deleting messages needs (erasure and retention, issue 17).
+  // - AUTOINCREMENT: a plain INTEGER PRIMARY KEY may give a deleted newest row's id to the next
+  //   message, which would then sit at or below the search index's progress mark and never be
+  //   indexed, and would reuse a feed position already handed out. The table is rebuilt with the
+  //   same ids (the search index refers to them); sqlite_sequence keeps the highest id ever given.
+  // - erased_ids: tombstones of erased and expired ids, a keyed hash of each (never the id
+  //   itself), so a redelivery is acknowledged and not stored again; purged after a period.
+  // - settings: the random key of those hashes, made once per database.
+  `CREATE TABLE messages_v5 (
+     id          INTEGER PRIMARY KEY AUTOINCREMENT,
+     message_id  TEXT NOT NULL UNIQUE,
+     from_msisdn TEXT NOT NULL,
+     to_msisdn   TEXT NOT NULL,
+     ts          TEXT NOT NULL,
+     ts_key      TEXT NOT NULL,
+     text        TEXT,
+     created_at  TEXT NOT NULL
+   );
+   INSERT INTO messages_v5 (id, message_id, from_msisdn, to_msisdn, ts, ts_key, text, created_at)
+     SELECT id, message_id, from_msisdn, to_msisdn, ts, ts_key, text, created_at FROM messages ORDER BY id;
+   DROP TABLE messages;
+   ALTER TABLE messages_v5 RENAME TO messages;
+   CREATE INDEX messages_by_instant ON messages (ts_key, message_id);
+   CREATE INDEX messages_by_sender ON messages (from_msisdn, ts_key, message_id);
+   INSERT INTO sqlite_sequence (name, seq)
+     SELECT 'messages', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages');
+
+   CREATE TABLE erased_ids (
+     id_hash   BLOB PRIMARY KEY,
+     erased_at TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX erased_ids_by_time ON erased_ids (erased_at);
+
+   CREATE TABLE settings (
+     name  TEXT PRIMARY KEY,
+     value BLOB NOT NULL
+   ) WITHOUT ROWID;
+   INSERT INTO settings (name, value) VALUES ('tombstone_key', randomblob(32))`,
 ];
 
 export function migrate(db: DatabaseSync): number {

@@ -11,14 +11,15 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { InboundMessage } from '../../model/message.ts';
 import type { Logger } from '../../observability/log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { StoreUnavailableError, type InsertResult, type MessageReader, type MessageSink, type Store, type StoreLifecycle } from '../store.ts';
+import { StoreUnavailableError, type InsertResult, type MessageEraser, type MessageSink, type Store, type StoreLifecycle } from '../store.ts';
 import { recordWriteBatches, registerWriteQueueMetrics } from '../store-metrics.ts';
 import { createWriteQueue, type Settled } from '../write-queue.ts';
-import { prepareMessageQueries } from './message-queries.ts';
+import { openSqliteReader } from './sqlite-reader.ts';
 import { openSqliteDatabase } from './open-database.ts';
 import { prepareSearchIndexer, scheduleIndexing } from './search-index.ts';
 import { registerSqliteMetrics } from './sqlite-metrics.ts';
-import { prepareBatchWriter, sqliteErrorCode, type BatchOutcome, type WriteRequest } from './write-batch.ts';
+import { sqliteErrorCode } from './sqlite-error.ts';
+import { prepareBatchWriter, type BatchOutcome, type WriteRequest } from './write-batch.ts';
 import { startWriteThread } from './write-thread.ts';
 
 /**
@@ -32,6 +33,8 @@ export type SqliteStoreOptions = {
   path: string;
   /** Most writes waiting or being committed; beyond it insert rejects at once with queue_full. */
   queueLimit: number;
+  /** Reader threads, each with a read-only connection (a file only; `:memory:` reads inline). */
+  readThreads?: number;
   log?: Logger;
   /** Where the store registers its families (write queue, batches, size, search backlog). */
   metrics?: Metrics;
@@ -62,10 +65,9 @@ class MessageWriteError extends Error {
 }
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
-  const { path, queueLimit, log, metrics, now = () => new Date(), onWriterStopped } = options;
+  const { path, queueLimit, readThreads = 1, log, metrics, now = () => new Date(), onWriterStopped } = options;
   // This connection creates the file and migrates the schema before the writer opens it.
   const db = openSqliteDatabase(path);
-  const queries = prepareMessageQueries(db);
   // Readiness reads a page of the database itself: `SELECT 1` alone would answer without touching
   // the file, so a file that can no longer be read would still look ready.
   const pingQuery = db.prepare('SELECT 1 AS ok FROM message_totals WHERE id = 1');
@@ -73,6 +75,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   try {
     writer = path === ':memory:' ? inlineWriter(db, onIndexError) : await startWriteThread({ path, onUnexpectedExit, onIndexError });
   } catch (error) {
+    db.close();
+    throw error;
+  }
+  let reads: Awaited<ReturnType<typeof openSqliteReader>>;
+  try {
+    reads = await openSqliteReader({ path, db, threads: readThreads, log, metrics });
+  } catch (error) {
+    await writer.close();
     db.close();
     throw error;
   }
@@ -113,9 +123,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       return queue.pushMany(messages.map((message) => ({ message, createdAt })));
     },
   };
-  const reader: MessageReader = {
-    listMessages: async (query) => queries.listMessages(query),
-    stats: async () => queries.stats(),
+  // TEMPORARY until erasure lands (issue 17): no route reaches it yet.
+  const eraser: MessageEraser = {
+    eraseMessage: async () => Promise.reject(new Error('erasure is not implemented yet')),
+    eraseSender: async () => Promise.reject(new Error('erasure is not implemented yet')),
   };
   const lifecycle: StoreLifecycle = {
     async ping() {
@@ -129,12 +140,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     async close() {
       if (!open) return;
       open = false;
+      await reads.close();
       await queue.drained();
       await writer.close();
       db.close();
     },
   };
-  return { sink, reader, lifecycle };
+  return { sink, reader: reads.reader, eraser, lifecycle };
 }
 
 /** The batch writer and search indexing on the caller's own connection, for `:memory:` databases. */

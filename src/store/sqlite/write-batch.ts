@@ -8,6 +8,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { prepareMessageWriter } from './message-writer.ts';
 import type { InsertResult } from '../store.ts';
+import { sqliteErrorCode } from './sqlite-error.ts';
 import { inWriteTransaction } from './transaction.ts';
 import type { InboundMessage } from '../../model/message.ts';
 
@@ -68,14 +69,4 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
       return { ok: false, code: sqliteErrorCode(error) };
     }
   };
-}
-
-/** `SQLITE_<result code>` of a node:sqlite error, never its message (which may quote SQL or data). */
-export function sqliteErrorCode(error: unknown): string {
-  if (typeof error === 'object' && error !== null) {
-    // node:sqlite errors carry the SQLite result code in `errcode`.
-    const { errcode } = error as { errcode?: unknown };
-    if (typeof errcode === 'number') return `SQLITE_${errcode}`;
-  }
-  return 'unknown';
 }

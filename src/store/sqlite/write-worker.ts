@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
 import { openSqliteDatabase } from './open-database.ts';
 import { prepareSearchIndexer, scheduleIndexing } from './search-index.ts';
-import { prepareBatchWriter, sqliteErrorCode } from './write-batch.ts';
+import { prepareBatchWriter } from './write-batch.ts';
+import { sqliteErrorCode } from './sqlite-error.ts';
 import type { FromWriter, ToWriter } from './writer-messages.ts';
 
 const port = parentPort;

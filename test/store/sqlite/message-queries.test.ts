@@ -9,7 +9,7 @@ import type { MessageQuery } from '../../../src/store/store.ts';
 import { inWriteTransaction } from '../../../src/store/sqlite/transaction.ts';
 import { normalizeTimestamp, type InboundMessage } from '../../../src/model/message.ts';
 
-const BASE: MessageQuery = { limit: 50, offset: 0, from: null, sinceKey: null, q: null, after: null };
+const BASE: MessageQuery = { limit: 50, offset: 0, from: null, sinceKey: null, q: null, after: null, maxBytes: 1_048_576 };
 const SINCE = '2025-01-15T10:00:00.000000000Z';
 const AFTER = { tsKey: SINCE, messageId: 'm1' };
 
@@ -36,6 +36,8 @@ const TRIGRAM_COUNT = exactly(
 test('every listing reads an index in order; only a trigram search sorts, and only its candidates and unindexed rows', () => {
   const db = new DatabaseSync(':memory:');
   migrate(db);
+  // Registers read_tick(), which every listing calls.
+  prepareMessageQueries(db);
   const cases: [string, Partial<MessageQuery>, RegExp, RegExp | null, number?][] = [
     ['first page', {}, /^SCAN m USING INDEX messages_by_instant$/, null],
     ['cursor page', { after: AFTER }, /^SEARCH m USING INDEX messages_by_instant \(\(ts_key,message_id\)>\(\?,\?\)\)$/, null],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig, parseDatabaseUrl } from '../src/config.ts';
-import { runToExit } from './support/service.ts';
+import { loadConfig, parseDatabaseUrl } from '../../src/config/config.ts';
+import { runToExit } from '../support/service.ts';
 
 test('loadConfig applies the documented defaults', () => {
   const result = loadConfig({});
@@ -12,10 +12,15 @@ test('loadConfig applies the documented defaults', () => {
     logLevel: 'INFO',
     port: 8000,
     host: '0.0.0.0',
+    admin: null,
+    allowedHosts: null,
     maxBodyBytes: 1048576,
     maxBufferedBodyBytes: 33554432,
+    maxBufferedAnswerBytes: 33554432,
     writeQueueLimit: 1000,
     maxConnections: 1024,
+    reads: { threads: 1, concurrency: 1, queueLimit: 8, timeoutMs: 2000, maxPageBytes: 1048576 },
+    tokens: { read: [], metrics: [] },
   });
 });
 

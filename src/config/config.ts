@@ -1,0 +1,142 @@
+// Configuration is parsed here, once, from an environment-like object that an entry point passes in
+// (server.ts, healthcheck.ts: the only modules that read process.env), with the file reader that
+// `_FILE` variables need. Every limit is checked where it enters; the first error stops startup
+// with a message naming the variable and what it accepts.
+import { LOG_LEVELS, type LogLevel } from '../observability/log.ts';
+import { createEnvReader, type Env, type ReadFile } from './env-reader.ts';
+import { weakSecretWarnings } from './weak-secrets.ts';
+
+export type DatabaseLocation = { kind: 'sqlite'; path: string };
+
+export type ReadLimits = {
+  /** Reader threads, each with its own read-only connection (SQLite). */
+  threads: number;
+  /** Most reads running at once; more wait in a queue of queueLimit, then are refused. */
+  concurrency: number;
+  queueLimit: number;
+  /** Deadline of one read, queueing included. */
+  timeoutMs: number;
+  /** Most bytes the messages of one listing page may take as JSON. */
+  maxPageBytes: number;
+};
+
+export type Config = {
+  /** The keys /webhook signatures are checked against; none means the source is not configured. */
+  webhookSecrets: string[];
+  database: DatabaseLocation;
+  logLevel: LogLevel;
+  port: number;
+  host: string;
+  /** The internal listener for probes and metrics, or null to serve them on the public port. */
+  admin: { port: number; host: string } | null;
+  /** Host header values the public port answers (lowercase); null accepts any. */
+  allowedHosts: string[] | null;
+  maxBodyBytes: number;
+  /** Most memory held at once by all webhook bodies still arriving, before their signature is checked. */
+  maxBufferedBodyBytes: number;
+  /** Most bytes of large answers written but not yet taken by their clients, over all connections. */
+  maxBufferedAnswerBytes: number;
+  writeQueueLimit: number;
+  /** Most open client connections; more are closed as they arrive. */
+  maxConnections: number;
+  reads: ReadLimits;
+  /** Bearer tokens; an empty list leaves that access open. */
+  tokens: { read: string[]; metrics: string[] };
+};
+
+export type ConfigResult = { ok: true; value: Config; warnings: string[] } | { ok: false; error: string };
+
+const SQLITE_FORMS = 'sqlite:///relative/path, sqlite:////absolute/path or sqlite:///:memory:';
+const MIB = 1024 * 1024;
+
+export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult {
+  const read = createEnvReader(env, readFile);
+
+  const database = parseDatabaseUrl(env.DATABASE_URL ?? 'sqlite:///data/app.db');
+  if (database === null) read.fail(`DATABASE_URL: unsupported value; accepted forms: ${SQLITE_FORMS}`);
+
+  const levelText = (env.LOG_LEVEL ?? 'INFO').trim().toUpperCase();
+  const logLevel = levelText === 'WARNING' ? 'WARN' : levelText;
+  if (!isLogLevel(logLevel)) read.fail('LOG_LEVEL: unknown level; accepted: DEBUG, INFO, WARN (or WARNING), ERROR, case-insensitive');
+
+  const port = read.integer('PORT', 8000, 0, 65535);
+  const host = (env.HOST ?? '0.0.0.0').trim();
+  if (host === '') read.fail('HOST: must be a non-empty address to listen on, e.g. 0.0.0.0 or 127.0.0.1');
+  const adminPort = env.ADMIN_PORT === undefined ? null : read.integer('ADMIN_PORT', 0, 1, 65535);
+  const adminHost = read.text('ADMIN_HOST') ?? '127.0.0.1';
+  if (adminPort !== null && adminPort === port) read.fail('ADMIN_PORT: must differ from PORT');
+  const allowedHosts = read.list('ALLOWED_HOSTS').map((name) => name.toLowerCase());
+
+  const maxBodyBytes = read.integer('MAX_BODY_BYTES', MIB, 1, 64 * MIB);
+  // Unset, it is 32 MiB, or MAX_BODY_BYTES if that is larger, so one largest body always fits.
+  const maxBufferedBodyBytes = read.integer(
+    'MAX_BUFFERED_BODY_BYTES', Math.max(32 * MIB, maxBodyBytes), maxBodyBytes, 1024 * MIB, `MAX_BODY_BYTES (${maxBodyBytes}) to 1073741824`,
+  );
+  const writeQueueLimit = read.integer('WRITE_QUEUE_LIMIT', 1000, 1, 1_000_000);
+  const maxConnections = read.integer('MAX_CONNECTIONS', 1024, 1, 65_535);
+
+  const threads = read.integer('READ_THREADS', 1, 1, 16);
+  const reads: ReadLimits = {
+    threads,
+    concurrency: read.integer('READ_CONCURRENCY', threads, 1, 64),
+    queueLimit: read.integer('READ_QUEUE_LIMIT', 8, 0, 1000),
+    timeoutMs: read.integer('READ_TIMEOUT_MS', 2000, 50, 60_000),
+    maxPageBytes: read.integer('MAX_PAGE_BYTES', MIB, 64 * 1024, 16 * MIB),
+  };
+  // Unset, 32 MiB, or a page if that is larger, so one largest answer always fits.
+  const maxBufferedAnswerBytes = read.integer(
+    'MAX_BUFFERED_ANSWER_BYTES', Math.max(32 * MIB, reads.maxPageBytes), reads.maxPageBytes, 1024 * MIB,
+    `MAX_PAGE_BYTES (${reads.maxPageBytes}) to 1073741824`,
+  );
+
+  const webhookSecrets = unique([...read.secrets('WEBHOOK_SECRET', { single: true }), ...read.secrets('WEBHOOK_SECRETS')]);
+  const tokens = { read: read.secrets('READ_TOKENS'), metrics: read.secrets('METRICS_TOKEN') };
+
+  const error = read.error();
+  if (error !== null || database === null || !isLogLevel(logLevel)) return { ok: false, error: error ?? 'invalid configuration' };
+  return {
+    ok: true,
+    value: {
+      webhookSecrets,
+      database,
+      logLevel,
+      port,
+      host,
+      admin: adminPort === null ? null : { port: adminPort, host: adminHost },
+      allowedHosts: allowedHosts.length === 0 ? null : allowedHosts,
+      maxBodyBytes,
+      maxBufferedBodyBytes,
+      maxBufferedAnswerBytes,
+      writeQueueLimit,
+      maxConnections,
+      reads,
+      tokens,
+    },
+    warnings: weakSecretWarnings({ WEBHOOK_SECRET: webhookSecrets, READ_TOKENS: tokens.read, METRICS_TOKEN: tokens.metrics }),
+  };
+}
+
+/**
+ * SQLAlchemy-style SQLite URLs: three slashes then a relative path, four slashes for an absolute
+ * path, or `:memory:`. Returns null for anything else, so the caller can name the accepted forms.
+ */
+export function parseDatabaseUrl(url: string): DatabaseLocation | null {
+  const prefix = 'sqlite:///';
+  if (!url.startsWith(prefix)) return null;
+  const path = url.slice(prefix.length);
+  if (path === '' || path.includes('\0') || path.includes('?')) return null;
+  return { kind: 'sqlite', path };
+}
+
+function isLogLevel(value: string): value is LogLevel {
+  return Object.hasOwn(LOG_LEVELS, value);
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** Without a file reader (tests), a `_FILE` variable cannot be read. */
+function noFiles(): string {
+  throw new Error('no file reader');
+}

@@ -67,7 +67,7 @@ export function contact(withheld = false): JsonObject {
 }
 
 /** The `value` of a `messages` change: metadata, then whichever of contacts, messages and statuses are given. */
-export function messagesValue(parts: { contacts?: JsonObject[]; messages?: JsonObject[]; statuses?: JsonObject[] }): JsonObject {
+export function messagesValue(parts: { contacts?: JsonObject[]; messages?: Json[]; statuses?: JsonObject[] }): JsonObject {
   const value: JsonObject = {
     messaging_product: 'whatsapp',
     metadata: { display_phone_number: BUSINESS.displayPhoneNumber, phone_number_id: BUSINESS.phoneNumberId },
@@ -78,13 +78,19 @@ export function messagesValue(parts: { contacts?: JsonObject[]; messages?: JsonO
   return value;
 }
 
+/** A copy of `object` without the field `name`: a payload that lacks what Meta always sends. */
+export function without(object: JsonObject, name: string): JsonObject {
+  const { [name]: _, ...rest } = object;
+  return rest;
+}
+
 /** A notification of one entry holding the given changes (`{ field, value }`). */
 export function notification(...changes: JsonObject[]): JsonObject {
   return { object: 'whatsapp_business_account', entry: [{ id: BUSINESS.accountId, changes }] };
 }
 
 /** A notification of one `messages` change carrying these messages, with their sender as contact. */
-export function messagesNotification(...messages: JsonObject[]): JsonObject {
+export function messagesNotification(...messages: Json[]): JsonObject {
   return notification({ value: messagesValue({ contacts: [contact()], messages }), field: 'messages' });
 }
 

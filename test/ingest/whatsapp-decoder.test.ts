@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeWhatsApp, MAX_WHATSAPP_MESSAGES } from '../../src/ingest/decoders/whatsapp.ts';
+import { decodeWhatsApp, MAX_WHATSAPP_MESSAGES, WHATSAPP_IGNORED_KINDS } from '../../src/ingest/decoders/whatsapp.ts';
 import type { DecodedPayload } from '../../src/ingest/payload-decoder.ts';
 import {
   batchNotification, buttonReplyMessage, contact, deliveryStatus, imageMessage, messagesNotification, messagesValue, metaJson,
@@ -80,6 +80,7 @@ test('receipts, errors and changes of other fields are acknowledged and counted 
     { value: messagesValue({ messages: [textMessage('not read: no field')] }) },
   ));
   assert.deepEqual(result, { ok: true, items: [], ignored: { statuses: 2, errors: 1, other_fields: 3 } });
+  assert.deepEqual(result.ok && Object.keys(result.ignored), [...WHATSAPP_IGNORED_KINDS]);
 });
 
 test('a sender whose number is withheld is stored as wa: and the business-scoped user id', () => {

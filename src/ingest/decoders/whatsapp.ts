@@ -19,10 +19,12 @@ import { mapWhatsAppMessage, whatsAppRecipient } from './whatsapp-message.ts';
 export const MAX_WHATSAPP_MESSAGES = 10_000;
 
 /**
- * The kinds counted in `ignored`. A fixed set written here, because the keys become metric labels:
- * one taken from the payload (a `field` name, a status) would let a sender mint label values.
+ * The kinds counted in `ignored`, every one always present. A fixed set written here, because the
+ * keys become metric labels: one taken from the payload (a `field` name, a status) would let a
+ * sender mint label values.
  */
-export type WhatsAppIgnored = { statuses: number; errors: number; other_fields: number };
+export const WHATSAPP_IGNORED_KINDS = ['statuses', 'errors', 'other_fields'] as const;
+export type WhatsAppIgnored = Record<(typeof WHATSAPP_IGNORED_KINDS)[number], number>;
 
 type MessageBatch = { messages: unknown[]; value: JsonObject; valueLoc: Loc };
 

@@ -7,6 +7,8 @@
 //   dup50    the service on a fresh database, every other message a duplicate of an earlier one
 //   million  the service on a database already holding --rows messages (seeded once, then cached
 //            in bench-data/, which git ignores)
+//   storm    as million, while two clients loop over the most expensive reads (scripts/bench-storm.ts):
+//            compared with million, what readers cost ingest
 //   memory   (only when asked for) the service on `:memory:`: no fsync and no writer thread, so
 //            the gap to `unique` is what durability costs
 // For each: requests/s and its ratio to the floor, p50/p99 latency, non-200 responses; from
@@ -31,6 +33,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MIGRATIONS } from '../src/store/sqlite/migrations.ts';
 import { signBody } from '../src/ingest/schemes/x-signature.ts';
+import { startStorm, type StormResult } from './bench-storm.ts';
 import { seedDatabase, syntheticMessage, type SeedPlan } from './synthetic-messages.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -42,8 +45,8 @@ const POOL_SIZE = 400_000;
 const START_WORDS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string).split(/\s+/);
 const START_ENV = Object.fromEntries(START_WORDS.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split('=', 2)));
 const START_FLAGS = START_WORDS.filter((word) => word.startsWith('--'));
-const SCENARIOS = ['floor', 'durable', 'unique', 'dup50', 'million', 'memory'] as const;
-const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million';
+const SCENARIOS = ['floor', 'durable', 'unique', 'dup50', 'million', 'storm', 'memory'] as const;
+const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million,storm';
 /** The scenarios that run a baseline server, not the service. */
 const BASELINES: Record<string, string> = { floor: 'scripts/bench-floor.ts', durable: 'scripts/bench-durable-floor.ts' };
 type Scenario = (typeof SCENARIOS)[number];
@@ -74,10 +77,10 @@ type Signed = { body: Buffer; signature: string };
 type Load = { requests: number; seconds: number; p50: number; p99: number; non200: number; exhausted: boolean };
 type Probe = { cpuMs: number; eventLoopDelayP99Ms: number; peakRssBytes: number | null };
 /** From the service's /metrics over the timed phase; null for the floor, which has none. */
-type Scraped = { eventLoopDelayP99Ms: number; averageBatch: number } | null;
+type Scraped = { averageBatch: number; readCpuSeconds: number; readersReplaced: number } | null;
 /** Latencies of the reads asked while ingest ran, and how many did not answer 200. */
 type Reads = { latencies: Float64Array; failed: number } | null;
-type Row = { scenario: Scenario; load: Load; probe: Probe | null; scraped: Scraped; reads: Reads };
+type Row = { scenario: Scenario; load: Load; probe: Probe | null; scraped: Scraped; reads: Reads; storm: StormResult | null };
 
 // ---- messages ---------------------------------------------------------------------------------
 
@@ -288,25 +291,26 @@ async function run(scenario: Scenario): Promise<Row> {
   } else if (!(scenario in BASELINES)) {
     dbPath = join(DATA, `run-${scenario}.db`);
     for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
-    if (scenario === 'million') copyFileSync(seededDatabase(seededRows), dbPath);
+    if (scenario === 'million' || scenario === 'storm') copyFileSync(seededDatabase(seededRows), dbPath);
   }
   const requests = signedRequests(`${scenario}-${Date.now()}`, POOL_SIZE, scenario === 'dup50');
   const server = await startServer(scenario, dbPath);
   const service = dbPath !== null;
-  const timed: { atStart?: Promise<Map<string, number>>; reader?: ReturnType<typeof readWhileIngesting> } = {};
+  const timed: { atStart?: Promise<Map<string, number>>; reader?: ReturnType<typeof readWhileIngesting>; storm?: ReturnType<typeof startStorm> } = {};
   const startTimed = () => {
     process.kill(server.pid, 'SIGUSR2');
     if (!service) return;
-    // A scrape also restarts the service's event-loop figures: the next one covers the timed phase.
     timed.atStart = scrapeMetrics(server.port);
     timed.reader = readWhileIngesting(server.port);
+    if (scenario === 'storm') timed.storm = startStorm(server.port);
   };
   const load = generator === 'wrk' ? await loadWithWrk(server, requests, startTimed) : await loadWithNode(server, requests, startTimed);
   const reads = (await timed.reader?.stop()) ?? null;
+  const storm = (await timed.storm?.stop()) ?? null;
   const scraped = timed.atStart === undefined ? null : scrapedFigures(await timed.atStart, await scrapeMetrics(server.port));
   const probe = await server.stop();
   if (dbPath !== null && dbPath !== ':memory:') for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
-  return { scenario, load, probe, scraped, reads };
+  return { scenario, load, probe, scraped, reads, storm };
 }
 
 /** While ingest runs flat out, a reader asks for /stats and the first page of /messages, in turn, ten times a second. */
@@ -333,19 +337,20 @@ function readWhileIngesting(port: number): { stop(): Promise<Reads> } {
   };
 }
 
-/** The unlabelled samples of the service's /metrics, by name. */
+/** The samples of the service's /metrics, by name with its labels as written (`name{a="b"}`). */
 async function scrapeMetrics(port: number): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const samples = new Map<string, number>();
-  for (const match of text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/gm)) samples.set(match[1] as string, Number(match[2]));
+  for (const match of text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)$/gm)) samples.set(match[1] as string, Number(match[2]));
   return samples;
 }
 
 function scrapedFigures(before: Map<string, number>, after: Map<string, number>): Scraped {
   const grew = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
   return {
-    eventLoopDelayP99Ms: (after.get('nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000,
     averageBatch: grew('write_batch_size_sum') / grew('write_batch_size_count'),
+    readCpuSeconds: grew('read_cpu_seconds_total'),
+    readersReplaced: grew('reader_threads_replaced_total{reason="deadline"}') + grew('reader_threads_replaced_total{reason="died"}'),
   };
 }
 
@@ -364,7 +369,7 @@ function table(rows: Row[]): string {
     row.load.p99.toFixed(2),
     String(row.load.non200),
     row.probe?.peakRssBytes == null ? '?' : (row.probe.peakRssBytes / 2 ** 20).toFixed(0),
-    (row.scraped?.eventLoopDelayP99Ms ?? row.probe?.eventLoopDelayP99Ms)?.toFixed(2) ?? '?',
+    row.probe?.eventLoopDelayP99Ms.toFixed(2) ?? '?',
     row.probe === null ? '?' : ((row.probe.cpuMs * 1000) / row.load.requests).toFixed(0),
     row.scraped === null ? '-' : row.scraped.averageBatch.toFixed(1),
     row.reads === null
@@ -377,7 +382,7 @@ function table(rows: Row[]): string {
 }
 
 mkdirSync(DATA, { recursive: true });
-if (chosen.includes('million')) seededDatabase(seededRows);
+if (chosen.includes('million') || chosen.includes('storm')) seededDatabase(seededRows);
 process.stdout.write(
   `${Object.entries(START_ENV).map(([name, value]) => `${name}=${value} `).join('')}node ${process.version} ${START_FLAGS.join(' ')}, ${cpus().length} CPUs, generator ${generator}, ${connections} connections, ` +
     `${durationMs / 1000} s timed${generator === 'node' ? ` after ${warmupMs / 1000} s warm-up` : ''}, million = ${seededRows} rows\n`,
@@ -393,4 +398,14 @@ const million = rows.find((row) => row.scenario === 'million');
 if (unique !== undefined && million !== undefined) {
   const ratio = million.load.requests / million.load.seconds / (unique.load.requests / unique.load.seconds);
   process.stdout.write(`million vs unique (empty database): ${(100 * ratio).toFixed(0)}%\n`);
+}
+const storm = rows.find((row) => row.scenario === 'storm');
+if (storm?.storm != null) {
+  const statuses = Object.entries(storm.storm.byStatus).map(([status, n]) => `${n}x ${status}`).join(', ');
+  const cpu = storm.scraped === null ? '' : `, reader threads used ${storm.scraped.readCpuSeconds.toFixed(1)} s of CPU, ${storm.scraped.readersReplaced} replaced`;
+  process.stdout.write(`storm: ${storm.storm.reads} expensive reads (${statuses})${cpu}\n`);
+  if (million !== undefined) {
+    const ratio = storm.load.requests / storm.load.seconds / (million.load.requests / million.load.seconds);
+    process.stdout.write(`storm vs million (ingest alone): ${(100 * ratio).toFixed(0)}% of the rate, p99 ${(storm.load.p99 / million.load.p99).toFixed(2)}x\n`);
+  }
 }

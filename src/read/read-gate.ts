@@ -38,9 +38,10 @@ export function gateReader({ reader, limits, pageFits, now = Date.now }: ReadGat
     next.start();
   }
 
-  async function admitted<T>(read: (options: ReadOptions) => Promise<T>): Promise<T> {
+  /** `large`: the answer may be as large as a page, which the answer budget must have room for. */
+  async function admitted<T>(large: boolean, read: (options: ReadOptions) => Promise<T>): Promise<T> {
     // A page read now could not be sent without going past the budget of unsent answers.
-    if (!pageFits()) throw new ReadUnavailableError('answer_budget');
+    if (large && !pageFits()) throw new ReadUnavailableError('answer_budget');
     const deadline = now() + limits.timeoutMs;
     if (running >= limits.concurrency) {
       if (waiting.length >= limits.queueLimit) throw new ReadUnavailableError('read_busy');
@@ -66,8 +67,8 @@ export function gateReader({ reader, limits, pageFits, now = Date.now }: ReadGat
   }
 
   return {
-    listMessages: (query) => admitted((options) => reader.listMessages(query, options)),
-    stats: () => admitted((options) => reader.stats(options)),
-    feed: (request) => admitted((options) => reader.feed(request, options)),
+    listMessages: (query) => admitted(true, (options) => reader.listMessages(query, options)),
+    stats: () => admitted(false, (options) => reader.stats(options)),
+    feed: (request) => admitted(true, (options) => reader.feed(request, options)),
   };
 }

@@ -166,6 +166,26 @@ test('GET /metrics', async (t) => {
     assert.deepEqual(lag, [...lag].sort((a, b) => a - b), 'quantiles ascend');
   });
 
+  await t.test('keeps event-loop figures since the start: a scrape resets nothing, so no scraper hides a stall from another', async () => {
+    const figures = async () => {
+      const exposition = await scrape(service);
+      return {
+        samples: valueOf(exposition, 'nodejs_eventloop_delay_seconds_count') as number,
+        max: valueOf(exposition, 'nodejs_eventloop_lag_max_seconds') as number,
+      };
+    };
+    const seen = [await figures()];
+    for (let n = 0; n < 3; n++) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      seen.push(await figures());
+    }
+    // A timer due every 10 ms: a few samples between scrapes, and never fewer than before.
+    for (let n = 1; n < seen.length; n++) {
+      assert.ok((seen[n] as { samples: number }).samples > (seen[n - 1] as { samples: number }).samples, 'samples only grow');
+      assert.ok((seen[n] as { max: number }).max >= (seen[n - 1] as { max: number }).max, 'the longest delay is never forgotten');
+    }
+  });
+
   await t.test('passes promtool check metrics, with only the compatibility name flagged', async (t) => {
     const text = await scrapeText(service);
     const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

@@ -55,7 +55,9 @@ export function createApp({ config, store, log, metrics, connections, now = Date
   const refusals = createRefusalMapper(metrics);
 
   // Probes answer whatever the Host: they hand out nothing, and an orchestrator probes by address.
-  const probes = healthRoutes({ store: store.lifecycle, webhookConfigured: config.webhookSecrets.length > 0 });
+  const { webhook, whatsapp, standard } = config.sources;
+  const anySource = webhook.secrets.length + whatsapp.appSecrets.length + standard.secrets.length > 0;
+  const probes = healthRoutes({ store: store.lifecycle, sourceConfigured: anySource });
   const scrape = metricsRoutes(metrics).map((route) => requireBearer(route, config.tokens.metrics));
   const reads = [
     ...messageRoutes({ reader, refusals, maxPageBytes: config.reads.maxPageBytes }),

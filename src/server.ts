@@ -29,8 +29,14 @@ const log = createLogger({ level: config.logLevel });
 process.on('exit', () => log.flush());
 
 for (const warning of loaded.warnings) log.log('WARN', { msg: 'weak secret', detail: warning });
-if (config.webhookSecrets.length === 0) {
+const { webhook, whatsapp, standard } = config.sources;
+if (webhook.secrets.length + whatsapp.appSecrets.length + standard.secrets.length === 0) {
   log.log('ERROR', { msg: 'WEBHOOK_SECRET is not set: /webhook answers 503 and /health/ready reports not ready' });
+} else if (webhook.secrets.length === 0) {
+  log.log('INFO', { msg: 'WEBHOOK_SECRET is not set: /webhook answers 503' });
+}
+if (whatsapp.appSecrets.length > 0 && whatsapp.verifyTokens.length === 0) {
+  log.log('WARN', { msg: 'WHATSAPP_VERIFY_TOKEN is not set: the subscription handshake answers 403, so Meta cannot verify the callback URL' });
 }
 if (config.tokens.read.length === 0) {
   log.log('WARN', { msg: 'READ_TOKENS is not set: /messages and /stats answer anyone who can reach the port' });

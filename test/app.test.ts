@@ -45,9 +45,9 @@ test('two apps in one process keep their own metrics', async (t) => {
 
   const firstMetrics = await first.scrape();
   const secondMetrics = await second.scrape();
-  assert.equal(valueOf(firstMetrics, 'webhook_requests_total', { result: 'created' }), 1);
+  assert.equal(valueOf(firstMetrics, 'webhook_requests_total', { source: 'webhook', result: 'created' }), 1);
   assert.equal(valueOf(firstMetrics, 'messages_stored'), 1);
-  assert.equal(valueOf(secondMetrics, 'webhook_requests_total', { result: 'created' }), 0);
+  assert.equal(valueOf(secondMetrics, 'webhook_requests_total', { source: 'webhook', result: 'created' }), 0);
   assert.equal(valueOf(secondMetrics, 'messages_stored'), 0);
   assert.equal(valueOf(secondMetrics, 'http_requests_total', { method: 'POST', path: '/webhook', status: '200' }), undefined);
 });

@@ -3,6 +3,7 @@
 // `_FILE` variables need. Every limit is checked where it enters; the first error stops startup
 // with a message naming the variable and what it accepts.
 import { LOG_LEVELS, type LogLevel } from '../observability/log.ts';
+import { parseStandardWebhooksSecret } from '../ingest/schemes/standard-webhooks.ts';
 import { createEnvReader, type Env, type ReadFile } from './env-reader.ts';
 import { weakSecretWarnings } from './weak-secrets.ts';
 
@@ -20,9 +21,18 @@ export type ReadLimits = {
   maxPageBytes: number;
 };
 
+/** Each ingest source, enabled by its secrets: none leaves it unconfigured. */
+export type SourcesConfig = {
+  /** /webhook (X-Signature): without secrets it answers 503, as it always has. */
+  webhook: { secrets: string[]; maxBodyBytes: number };
+  /** /webhooks/whatsapp (Meta's X-Hub-Signature-256 and subscription handshake); 404 without app secrets. */
+  whatsapp: { appSecrets: string[]; verifyTokens: string[]; maxBodyBytes: number };
+  /** /webhooks/standard (Standard Webhooks, `whsec_` secrets); 404 without secrets. */
+  standard: { secrets: string[]; toleranceSeconds: number; maxBodyBytes: number };
+};
+
 export type Config = {
-  /** The keys /webhook signatures are checked against; none means the source is not configured. */
-  webhookSecrets: string[];
+  sources: SourcesConfig;
   database: DatabaseLocation;
   logLevel: LogLevel;
   port: number;
@@ -31,7 +41,6 @@ export type Config = {
   admin: { port: number; host: string } | null;
   /** Host header values the public port answers (lowercase); null accepts any. */
   allowedHosts: string[] | null;
-  maxBodyBytes: number;
   /** Most memory held at once by all webhook bodies still arriving, before their signature is checked. */
   maxBufferedBodyBytes: number;
   /** Most bytes of large answers written but not yet taken by their clients, over all connections. */
@@ -68,9 +77,13 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
   const allowedHosts = read.list('ALLOWED_HOSTS').map((name) => name.toLowerCase());
 
   const maxBodyBytes = read.integer('MAX_BODY_BYTES', MIB, 1, 64 * MIB);
-  // Unset, it is 32 MiB, or MAX_BODY_BYTES if that is larger, so one largest body always fits.
+  // Meta sends notifications of up to 3 MB (a batch of messages and receipts).
+  const whatsappMaxBodyBytes = read.integer('WHATSAPP_MAX_BODY_BYTES', 3 * MIB, 1, 64 * MIB);
+  const largestBody = Math.max(maxBodyBytes, whatsappMaxBodyBytes);
+  // Unset, it is 32 MiB, or the largest body limit if that is larger, so one largest body always fits.
   const maxBufferedBodyBytes = read.integer(
-    'MAX_BUFFERED_BODY_BYTES', Math.max(32 * MIB, maxBodyBytes), maxBodyBytes, 1024 * MIB, `MAX_BODY_BYTES (${maxBodyBytes}) to 1073741824`,
+    'MAX_BUFFERED_BODY_BYTES', Math.max(32 * MIB, largestBody), largestBody, 1024 * MIB,
+    `the largest body limit (${largestBody}, MAX_BODY_BYTES or WHATSAPP_MAX_BODY_BYTES) to 1073741824`,
   );
   const writeQueueLimit = read.integer('WRITE_QUEUE_LIMIT', 1000, 1, 1_000_000);
   const maxConnections = read.integer('MAX_CONNECTIONS', 1024, 1, 65_535);
@@ -89,7 +102,27 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
     `MAX_PAGE_BYTES (${reads.maxPageBytes}) to 1073741824`,
   );
 
-  const webhookSecrets = unique([...read.secrets('WEBHOOK_SECRET', { single: true }), ...read.secrets('WEBHOOK_SECRETS')]);
+  const sources: SourcesConfig = {
+    webhook: {
+      secrets: unique([...read.secrets('WEBHOOK_SECRET', { single: true }), ...read.secrets('WEBHOOK_SECRETS')]),
+      maxBodyBytes,
+    },
+    whatsapp: {
+      appSecrets: read.secrets('WHATSAPP_APP_SECRETS'),
+      verifyTokens: read.secrets('WHATSAPP_VERIFY_TOKEN'),
+      maxBodyBytes: whatsappMaxBodyBytes,
+    },
+    standard: {
+      secrets: read.secrets('STANDARD_WEBHOOKS_SECRETS'),
+      toleranceSeconds: read.integer('STANDARD_WEBHOOKS_TOLERANCE_S', 300, 1, 86_400),
+      maxBodyBytes,
+    },
+  };
+  sources.standard.secrets.forEach((secret, index) => {
+    if (parseStandardWebhooksSecret(secret) === null) {
+      read.fail(`STANDARD_WEBHOOKS_SECRETS: value ${index + 1} is not a secret: whsec_ followed by the base64 of 24 to 64 bytes`);
+    }
+  });
   const tokens = { read: read.secrets('READ_TOKENS'), metrics: read.secrets('METRICS_TOKEN') };
 
   const error = read.error();
@@ -97,14 +130,13 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
   return {
     ok: true,
     value: {
-      webhookSecrets,
+      sources,
       database,
       logLevel,
       port,
       host,
       admin: adminPort === null ? null : { port: adminPort, host: adminHost },
       allowedHosts: allowedHosts.length === 0 ? null : allowedHosts,
-      maxBodyBytes,
       maxBufferedBodyBytes,
       maxBufferedAnswerBytes,
       writeQueueLimit,
@@ -112,7 +144,13 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
       reads,
       tokens,
     },
-    warnings: weakSecretWarnings({ WEBHOOK_SECRET: webhookSecrets, READ_TOKENS: tokens.read, METRICS_TOKEN: tokens.metrics }),
+    warnings: weakSecretWarnings({
+      WEBHOOK_SECRET: sources.webhook.secrets,
+      WHATSAPP_APP_SECRETS: sources.whatsapp.appSecrets,
+      WHATSAPP_VERIFY_TOKEN: sources.whatsapp.verifyTokens,
+      READ_TOKENS: tokens.read,
+      METRICS_TOKEN: tokens.metrics,
+    }),
   };
 }
 

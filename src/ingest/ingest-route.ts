@@ -1,14 +1,15 @@
-// The route of one ingest source (POST /webhook today). The order of checks is the security
-// contract: refuse what we will not read (unconfigured, oversized, wrong media type), read the raw
-// bytes within the body budget, verify the signature over exactly those bytes, and only then decode,
-// validate and store. What differs between sources (the signature scheme, its keys, the payload
-// format, the body limit) is data in IngestSource; the sequence is the same for all.
+// The POST route of one ingest source. The order of checks is the security contract: refuse what we
+// will not read (unconfigured, oversized, wrong media type), read the raw bytes within the body
+// budget, verify the signature over exactly those bytes, and only then decode, validate and store.
+// What differs between sources (the scheme, its keys, the payload format, the body limit, what an
+// invalid item gets) is data in IngestSource; the sequence is the same for all.
 import type { KeyObject } from 'node:crypto';
 import { assertDeclaredLength, assertJsonContentType, readBody, type BodyBudget } from '../http/body.ts';
 import { HttpError } from '../http/http-error.ts';
 import type { RequestContext, Route } from '../http/route.ts';
-import type { LogFields } from '../observability/log.ts';
 import type { InboundMessage } from '../model/message.ts';
+import type { ValidationIssue } from '../model/validation.ts';
+import type { LogFields } from '../observability/log.ts';
 import { StoreUnavailableError, type InsertResult, type MessageSink } from '../store/store.ts';
 import type { IngestOutcomes } from './ingest-metrics.ts';
 import type { PayloadDecoder } from './payload-decoder.ts';
@@ -23,6 +24,13 @@ export type IngestSource = {
   keys: readonly KeyObject[];
   decode: PayloadDecoder;
   maxBodyBytes: number;
+  /**
+   * What a verified request holding an invalid message gets. `refuse`: 422 with its issues, nothing
+   * stored (the flat contract). `skip`: the rest are stored and the request answered 200, the
+   * invalid ones counted and logged (a provider retries anything else for days, and a retry would
+   * not make the item valid).
+   */
+  invalidItems: 'refuse' | 'skip';
 };
 
 export type IngestDeps = {
@@ -32,9 +40,11 @@ export type IngestDeps = {
   outcomes: IngestOutcomes;
   /** Milliseconds since the Unix epoch, for schemes with timestamps. */
   now: () => number;
+  /** Most messages handed to the sink at once: a notification of thousands goes in several parts. */
+  insertChunk: number;
 };
 
-export function ingestRoute(source: IngestSource, { sink, budget, outcomes, now }: IngestDeps): Route {
+export function ingestRoute(source: IngestSource, { sink, budget, outcomes, now, insertChunk }: IngestDeps): Route {
   const limits = { maxBytes: source.maxBodyBytes, budget };
 
   async function receive(ctx: RequestContext) {
@@ -49,24 +59,55 @@ export function ingestRoute(source: IngestSource, { sink, budget, outcomes, now 
       throw error;
     });
     const verdict = source.scheme.verify({ headers: req.headers, body, keys: source.keys, now: now() });
-    if (!verdict.ok) throw new HttpError('invalid_signature');
+    if (!verdict.ok) {
+      logFields.reason = verdict.reason;
+      throw new HttpError('invalid_signature');
+    }
+    // The position of the key, never the key: operators see when an old one stops being used.
+    logFields.key_index = verdict.keyIndex;
+    outcomes.keyMatched(source.name, verdict.keyIndex);
 
     const decoded = source.decode(body);
     if (!decoded.ok) throw new HttpError('validation_error', { issues: decoded.issues });
+    outcomes.ignored(source.name, decoded.ignored);
     const messages: InboundMessage[] = [];
+    const skipped: ValidationIssue[][] = [];
     for (const item of decoded.items) {
-      if (!item.ok) throw new HttpError('validation_error', { issues: item.issues });
-      messages.push(item.message);
+      if (item.ok) messages.push(item.message);
+      else if (source.invalidItems === 'refuse') throw new HttpError('validation_error', { issues: item.issues });
+      else skipped.push(item.issues);
     }
+    if (skipped.length > 0) noteSkipped(source.name, skipped, logFields, outcomes);
+
     // Validation bounds the id (MAX_MESSAGE_ID_CHARACTERS), so one request cannot flood the log.
-    if (messages.length === 1) logFields.message_id = messages[0]?.message_id;
-    const results = await insertOrUnavailable(sink, messages, logFields);
-    logFields.dup = results.length > 0 && results.every((result) => result === 'duplicate');
-    logFields.result = results.length === 1 ? results[0] : 'created';
+    if (decoded.items.length === 1 && messages.length === 1) logFields.message_id = messages[0]?.message_id;
+    else logFields.messages = messages.length;
+    const results: InsertResult[] = [];
+    for (let start = 0; start < messages.length; start += insertChunk) {
+      results.push(...(await insertOrUnavailable(sink, messages.slice(start, start + insertChunk), logFields)));
+    }
+    logFields.result = overall(results);
+    logFields.dup = logFields.result === 'duplicate';
+    if (messages.length > 1) logFields.created = results.filter((result) => result === 'created').length;
     return { status: 200, body: { status: 'ok' } };
   }
 
-  return { method: 'POST', path: source.path, handler: receive, onAnswered: outcomes.record };
+  return { method: 'POST', path: source.path, handler: receive, onAnswered: outcomes.recorder(source.name) };
+}
+
+/** What a request came to: created if any message was new, else duplicate, else erased; ignored with none. */
+function overall(results: readonly InsertResult[]): string {
+  if (results.length === 0) return 'ignored';
+  if (results.includes('created')) return 'created';
+  return results.includes('duplicate') ? 'duplicate' : 'erased';
+}
+
+/** Skipped items: their number, and where the first one's first problem was (never a value). */
+function noteSkipped(source: string, skipped: ValidationIssue[][], logFields: LogFields, outcomes: IngestOutcomes): void {
+  logFields.skipped = skipped.length;
+  const first = skipped[0]?.[0];
+  if (first !== undefined) logFields.skipped_issue = `${first.type} at ${first.loc.join('.')}`;
+  outcomes.skipped(source, skipped.length);
 }
 
 /** A write the store cannot take or confirm now: 503 with Retry-After, safe to retry (store.ts, UnavailableReason). */

@@ -1,11 +1,12 @@
-// Liveness and readiness probes. Live: the process answers. Ready: it can do its job, which needs a
-// configured webhook secret and a database that answers a query.
+// Liveness and readiness probes. Live: the process answers. Ready: it can do its job, which needs at
+// least one configured ingest source and a database that answers a query. (The check keeps the name
+// `webhook_secret` that existing monitors read: it is "ok" when any source has a secret.)
 import type { Route } from '../http/route.ts';
 import type { StoreLifecycle } from '../store/store.ts';
 
-export type HealthDeps = { store: StoreLifecycle; webhookConfigured: boolean };
+export type HealthDeps = { store: StoreLifecycle; sourceConfigured: boolean };
 
-export function healthRoutes({ store, webhookConfigured }: HealthDeps): Route[] {
+export function healthRoutes({ store, sourceConfigured }: HealthDeps): Route[] {
   return [
     { method: 'GET', path: '/health/live', handler: async () => ({ status: 200, body: { status: 'live' } }) },
     {
@@ -13,7 +14,7 @@ export function healthRoutes({ store, webhookConfigured }: HealthDeps): Route[] 
       path: '/health/ready',
       handler: async () => {
         const checks = {
-          webhook_secret: webhookConfigured ? 'ok' : 'missing',
+          webhook_secret: sourceConfigured ? 'ok' : 'missing',
           database: (await store.ping()) ? 'ok' : 'unavailable',
         };
         const ready = Object.values(checks).every((check) => check === 'ok');

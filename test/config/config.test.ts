@@ -7,14 +7,17 @@ test('loadConfig applies the documented defaults', () => {
   const result = loadConfig({});
   assert.ok(result.ok);
   assert.deepEqual(result.value, {
-    webhookSecrets: [],
+    sources: {
+      webhook: { secrets: [], maxBodyBytes: 1048576 },
+      whatsapp: { appSecrets: [], verifyTokens: [], maxBodyBytes: 3145728 },
+      standard: { secrets: [], toleranceSeconds: 300, maxBodyBytes: 1048576 },
+    },
     database: { kind: 'sqlite', path: 'data/app.db' },
     logLevel: 'INFO',
     port: 8000,
     host: '0.0.0.0',
     admin: null,
     allowedHosts: null,
-    maxBodyBytes: 1048576,
     maxBufferedBodyBytes: 33554432,
     maxBufferedAnswerBytes: 33554432,
     writeQueueLimit: 1000,
@@ -30,11 +33,11 @@ test('MAX_BUFFERED_BODY_BYTES holds at least one largest body, by default and wh
     return loaded.ok ? loaded.value.maxBufferedBodyBytes : loaded.error;
   };
   assert.equal(buffered({ MAX_BODY_BYTES: '67108864' }), 67108864);
-  assert.equal(buffered({ MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: '1000' }), 1000);
+  assert.equal(buffered({ MAX_BODY_BYTES: '1000', WHATSAPP_MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: '1000' }), 1000);
   for (const bad of ['999', '1073741825', 'lots']) {
     assert.equal(
-      buffered({ MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: bad }),
-      'MAX_BUFFERED_BODY_BYTES: must be an integer from MAX_BODY_BYTES (1000) to 1073741824',
+      buffered({ MAX_BODY_BYTES: '1000', WHATSAPP_MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: bad }),
+      'MAX_BUFFERED_BODY_BYTES: must be an integer from the largest body limit (1000, MAX_BODY_BYTES or WHATSAPP_MAX_BODY_BYTES) to 1073741824',
       `rejects ${bad}`,
     );
   }
@@ -43,7 +46,7 @@ test('MAX_BUFFERED_BODY_BYTES holds at least one largest body, by default and wh
 test('loadConfig treats an empty WEBHOOK_SECRET as unset', () => {
   const result = loadConfig({ WEBHOOK_SECRET: '' });
   assert.ok(result.ok);
-  assert.deepEqual(result.value.webhookSecrets, []);
+  assert.deepEqual(result.value.sources.webhook.secrets, []);
 });
 
 test('loadConfig accepts log levels case-insensitively, WARNING as WARN', () => {
@@ -72,7 +75,12 @@ const invalid: [string, Record<string, string>, RegExp][] = [
   ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL: .*DEBUG, INFO, WARN .*ERROR/],
   ['DATABASE_URL', { DATABASE_URL: 'postgres://db/app' }, /DATABASE_URL: .*sqlite:\/\/\/relative\/path/],
   ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '0' }, /MAX_BODY_BYTES/],
-  ['MAX_BUFFERED_BODY_BYTES', { MAX_BUFFERED_BODY_BYTES: '10' }, /MAX_BUFFERED_BODY_BYTES: must be an integer from MAX_BODY_BYTES/],
+  ['MAX_BUFFERED_BODY_BYTES', { MAX_BUFFERED_BODY_BYTES: '10' }, /MAX_BUFFERED_BODY_BYTES: must be an integer from the largest body limit/],
+  ['STANDARD_WEBHOOKS_SECRETS', { STANDARD_WEBHOOKS_SECRETS: 'whsec_c2hvcnQ=' }, /STANDARD_WEBHOOKS_SECRETS: value 1 is not a secret/],
+  ['STANDARD_WEBHOOKS_TOLERANCE_S', { STANDARD_WEBHOOKS_TOLERANCE_S: '0' }, /STANDARD_WEBHOOKS_TOLERANCE_S: must be an integer from 1 to 86400/],
+  ['READ_TIMEOUT_MS', { READ_TIMEOUT_MS: '10' }, /READ_TIMEOUT_MS: must be an integer from 50 to 60000/],
+  ['READ_TOKENS_FILE', { READ_TOKENS_FILE: '/nonexistent/tokens' }, /READ_TOKENS_FILE: cannot read the file it names/],
+  ['WEBHOOK_SECRET_FILE', { WEBHOOK_SECRET_FILE: '/nonexistent/secret' }, /WEBHOOK_SECRET and WEBHOOK_SECRET_FILE are both set/],
   ['WRITE_QUEUE_LIMIT', { WRITE_QUEUE_LIMIT: '0' }, /WRITE_QUEUE_LIMIT: must be an integer from 1 to 1000000/],
   ['MAX_CONNECTIONS', { MAX_CONNECTIONS: '70000' }, /MAX_CONNECTIONS: must be an integer from 1 to 65535/],
 ];

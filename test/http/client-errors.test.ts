@@ -57,7 +57,7 @@ test('a malformed body on a pipelined request is answered after the request befo
   // The second waited its turn while its body was rejected: still one line, and counted.
   await assertBodyIncomplete(service, answer.slice(answer.lastIndexOf('HTTP/1.1 400')), 'pipelined-bad');
   const metrics = parseExposition(await (await fetch(`${service.url}/metrics`)).text());
-  assert.equal(valueOf(metrics, 'webhook_requests_total', { result: 'body_incomplete' }), 1);
+  assert.equal(valueOf(metrics, 'webhook_requests_total', { source: 'webhook', result: 'body_incomplete' }), 1);
 });
 
 test('a request head cut off by the client is still answered 400 and logged as a client error', async (t) => {

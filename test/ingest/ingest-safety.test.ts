@@ -74,8 +74,8 @@ test('one message_id posted by 100 concurrent requests among other traffic is st
   assert.equal(lines.filter((line) => line.result === 'duplicate').length, 99);
   // Counted once everywhere else too: the request counters and the stored statistics.
   const metrics = parseExposition(await (await fetch(`${service.url}/metrics`)).text());
-  assert.equal(valueOf(metrics, 'webhook_requests_total', { result: 'created' }), 101);
-  assert.equal(valueOf(metrics, 'webhook_requests_total', { result: 'duplicate' }), 99);
+  assert.equal(valueOf(metrics, 'webhook_requests_total', { source: 'webhook', result: 'created' }), 101);
+  assert.equal(valueOf(metrics, 'webhook_requests_total', { source: 'webhook', result: 'duplicate' }), 99);
   const stats = (await (await fetch(`${service.url}/stats`)).json()) as { total_messages: number };
   assert.equal(stats.total_messages, 101);
 });
@@ -110,7 +110,7 @@ test('a full write queue answers 503 with Retry-After, stores every 200, and the
   for (let scrapes = 0; scrapes < 2; scrapes++) {
     const metrics = parseExposition(await (await fetch(`${service.url}/metrics`)).text());
     assert.equal(valueOf(metrics, 'write_queue_rejected_total'), refused.length);
-    assert.equal(valueOf(metrics, 'webhook_requests_total', { result: 'unavailable' }), refused.length);
+    assert.equal(valueOf(metrics, 'webhook_requests_total', { source: 'webhook', result: 'unavailable' }), refused.length);
   }
 
   // Recovery: ready, and the refused messages go through when retried one at a time.

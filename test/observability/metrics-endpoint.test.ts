@@ -64,6 +64,9 @@ test('GET /metrics', async (t) => {
       http_answer_bytes_buffered: 'gauge',
       read_refused_total: 'counter',
       webhook_body_bytes_buffered: 'gauge',
+      webhook_signature_key_total: 'counter',
+      webhook_ignored_total: 'counter',
+      webhook_items_skipped_total: 'counter',
       webhook_requests_total: 'counter',
       http_requests_total: 'counter',
       request_latency_ms: 'histogram',
@@ -75,12 +78,14 @@ test('GET /metrics', async (t) => {
 
   const webhookRequest = (body: unknown, options: Parameters<typeof postWebhook>[2] = {}) => () => postWebhook(service, body, options);
   const http = (method: string, path: string, status: string) => seriesKey('http_requests_total', { method, path, status });
-  const result = (name: string) => seriesKey('webhook_requests_total', { result: name });
+  const result = (name: string) => seriesKey('webhook_requests_total', { source: 'webhook', result: name });
+  // A verified request also counts which key of the source's list matched.
+  const firstKey = seriesKey('webhook_signature_key_total', { source: 'webhook', key: '0' });
   const cases: [string, () => Promise<{ status: number }>, number, string[]][] = [
-    ['a stored message', webhookRequest(message('metrics-1')), 200, [http('POST', '/webhook', '200'), result('created')]],
-    ['a duplicate', webhookRequest(message('metrics-1')), 200, [http('POST', '/webhook', '200'), result('duplicate')]],
+    ['a stored message', webhookRequest(message('metrics-1')), 200, [http('POST', '/webhook', '200'), firstKey, result('created')]],
+    ['a duplicate', webhookRequest(message('metrics-1')), 200, [http('POST', '/webhook', '200'), firstKey, result('duplicate')]],
     ['a bad signature', webhookRequest(message('metrics-2'), { signature: null }), 401, [http('POST', '/webhook', '401'), result('invalid_signature')]],
-    ['an invalid payload', webhookRequest({ text: 5 }), 422, [http('POST', '/webhook', '422'), result('validation_error')]],
+    ['an invalid payload', webhookRequest({ text: 5 }), 422, [http('POST', '/webhook', '422'), firstKey, result('validation_error')]],
     ['an oversized body', webhookRequest(message('metrics-3', { text: 'x'.repeat(5000) })), 413, [http('POST', '/webhook', '413'), result('payload_too_large')]],
     [
       'a non-JSON content type',

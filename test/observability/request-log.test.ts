@@ -44,12 +44,12 @@ test('request log lines', async (t) => {
   const post = (requestId: string, body: unknown, options: { signature?: string | null; headers?: Record<string, string> } = {}) =>
     postWebhook(service, body, { ...options, headers: { 'X-Request-ID': requestId, ...options.headers } });
 
-  const webhook = (status: number, extra: LogLine) => ({ level: 'INFO', method: 'POST', path: '/webhook', status, dup: false, ...extra });
+  const webhook = (status: number, extra: LogLine) => ({ level: 'INFO', method: 'POST', path: '/webhook', status, dup: false, source: 'webhook', ...extra });
   const cases: [string, (id: string) => Promise<{ status: number }>, LogLine][] = [
-    ['a stored message', (id) => post(id, message('log-1', { text: TEXT })), webhook(200, { message_id: 'log-1', result: 'created' })],
-    ['a duplicate', (id) => post(id, message('log-1', { text: TEXT })), webhook(200, { message_id: 'log-1', dup: true, result: 'duplicate' })],
-    ['a bad signature', (id) => post(id, message('log-2', { text: TEXT }), { signature: 'f'.repeat(64) }), webhook(401, { result: 'invalid_signature' })],
-    ['an invalid payload', (id) => post(id, { ...message('log-3'), from: 'nope' }), webhook(422, { result: 'validation_error' })],
+    ['a stored message', (id) => post(id, message('log-1', { text: TEXT })), webhook(200, { message_id: 'log-1', key_index: 0, result: 'created' })],
+    ['a duplicate', (id) => post(id, message('log-1', { text: TEXT })), webhook(200, { message_id: 'log-1', key_index: 0, dup: true, result: 'duplicate' })],
+    ['a bad signature', (id) => post(id, message('log-2', { text: TEXT }), { signature: 'f'.repeat(64) }), webhook(401, { reason: 'mismatch', result: 'invalid_signature' })],
+    ['an invalid payload', (id) => post(id, { ...message('log-3'), from: 'nope' }), webhook(422, { key_index: 0, result: 'validation_error' })],
     ['an oversized body', (id) => post(id, message('log-4', { text: 'x'.repeat(5000) })), webhook(413, { result: 'payload_too_large' })],
     [
       'a non-JSON content type',
@@ -164,7 +164,7 @@ test('LOG_LEVEL=ERROR silences request lines and keeps 5xx lines', async (t) => 
     service.logs.map(({ ts: _ts, latency_ms: _latency, request_id: _id, ...rest }) => rest),
     [
       { level: 'ERROR', msg: 'WEBHOOK_SECRET is not set: /webhook answers 503 and /health/ready reports not ready' },
-      { level: 'ERROR', client_request_id: 'loud-1', method: 'POST', path: '/webhook', status: 503, dup: false, result: 'not_configured' },
+      { level: 'ERROR', client_request_id: 'loud-1', method: 'POST', path: '/webhook', status: 503, dup: false, source: 'webhook', result: 'not_configured' },
       { level: 'ERROR', client_request_id: 'loud-2', method: 'GET', path: '/health/ready', status: 503 },
     ],
   );

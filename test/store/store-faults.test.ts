@@ -49,7 +49,7 @@ test('a message SQLite refuses is a generic 500 whose error text reaches neither
   assert.ok(!JSON.stringify(service.logs).includes('secret detail'));
   assert.ok(!service.stderr().includes('secret detail'));
   const exposition = await scrape(service);
-  assert.equal(valueOf(exposition, 'webhook_requests_total', { result: 'error' }), 1);
+  assert.equal(valueOf(exposition, 'webhook_requests_total', { source: 'webhook', result: 'error' }), 1);
   assert.equal(valueOf(exposition, 'http_requests_total', { method: 'POST', path: '/webhook', status: '500' }), 1);
 });
 
@@ -72,7 +72,7 @@ test('a batch whose transaction SQLite abandons is answered 503 with Retry-After
   for (let scrapes = 0; scrapes < 2; scrapes++) {
     const exposition = await scrape(service);
     assert.equal(valueOf(exposition, 'write_batches_failed_total'), 1);
-    assert.equal(valueOf(exposition, 'webhook_requests_total', { result: 'unavailable' }), 1);
+    assert.equal(valueOf(exposition, 'webhook_requests_total', { source: 'webhook', result: 'unavailable' }), 1);
   }
 
   // The fault gone, the same message goes through: the 503 was safe to retry.

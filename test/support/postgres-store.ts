@@ -2,6 +2,7 @@
 // databases): the schema is made first, named in the search_path of every session the stores open,
 // and dropped with everything in it once the test's stores are closed. Skipped like every real
 // server test without TEST_DATABASE_URL (support/postgres.ts).
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.ts';
 import { createPool, type Pool } from '../../src/store/postgres/wire/pool.ts';
@@ -73,3 +74,25 @@ export async function postgresHarness(t: TestContext): Promise<PostgresHarness |
 
 /** A deadline far enough away for any read of a test. */
 export const roomy = () => ({ deadline: Date.now() + 30_000 });
+
+/**
+ * Checks every maintained counter against the rows it counts: the sharded totals against the
+ * messages, sender_counts against the messages grouped by sender, tombstones against their table.
+ */
+export async function countersAgree(admin: Pool): Promise<{ messages: number; senders: number; tombstones: number }> {
+  const [totals] = (await admin.query(
+    `SELECT (SELECT sum(message_count) FROM message_totals) = (SELECT count(*) FROM messages),
+            (SELECT sum(sender_count) FROM message_totals) = (SELECT count(*) FROM sender_counts),
+            (SELECT sum(tombstone_count) FROM message_totals) = (SELECT count(*) FROM tombstones),
+            NOT EXISTS (
+              (SELECT from_msisdn, count(*) FROM messages GROUP BY from_msisdn
+               EXCEPT SELECT from_msisdn, message_count FROM sender_counts)
+              UNION ALL
+              (SELECT from_msisdn, message_count FROM sender_counts
+               EXCEPT SELECT from_msisdn, count(*) FROM messages GROUP BY from_msisdn)
+            ),
+            (SELECT count(*) FROM messages), (SELECT count(*) FROM sender_counts), (SELECT count(*) FROM tombstones)`,
+  )).rows;
+  assert.deepEqual(totals?.slice(0, 4), ['t', 't', 't', 't'], 'every counter equals what it counts');
+  return { messages: Number(totals?.[4]), senders: Number(totals?.[5]), tombstones: Number(totals?.[6]) };
+}

@@ -72,7 +72,8 @@ totals AS (
 )
 SELECT count(*) FROM gone`;
 
-const SENDER_CHUNK = 'SELECT message_id FROM messages WHERE from_msisdn = $1 ORDER BY message_id LIMIT $2::int FOR UPDATE';
+/** In the order of the sender's index, so each chunk reads only its own rows, never sorts them all. */
+const SENDER_CHUNK = 'SELECT message_id FROM messages WHERE from_msisdn = $1 ORDER BY ts_key, message_id LIMIT $2::int FOR UPDATE';
 
 /**
  * One erasure transaction: `prelude` (may decline), the gate, `choose` picks the ids (under the

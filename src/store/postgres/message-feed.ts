@@ -32,14 +32,18 @@ const FEED_SCAN_ROWS = 1000;
 
 const HORIZON = 'SELECT pg_snapshot_xmin(pg_current_snapshot())::text';
 
-/** $4: the sender wanted, or null for all. Other senders' rows come without their text. */
+/**
+ * $4: the sender wanted, or null for all. Other senders' rows come without their text. The order
+ * names the table's columns (m.): an unqualified txid would be the text column of the output,
+ * ordered as text, where '1000' comes before '999'.
+ */
 const PAGE = `
-SELECT txid::text, message_id, from_msisdn, to_msisdn, ts,
-       CASE WHEN $4::text IS NULL OR from_msisdn = $4 THEN text END,
-       $4::text IS NULL OR from_msisdn = $4
-FROM messages
-WHERE (txid, message_id) > ($1::xid8, $2) AND txid < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY txid, message_id
+SELECT m.txid::text, m.message_id, m.from_msisdn, m.to_msisdn, m.ts,
+       CASE WHEN $4::text IS NULL OR m.from_msisdn = $4 THEN m.text END,
+       $4::text IS NULL OR m.from_msisdn = $4
+FROM messages AS m
+WHERE (m.txid, m.message_id) > ($1::xid8, $2) AND m.txid < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY m.txid, m.message_id
 LIMIT $3::int`;
 
 export async function readFeed(snapshot: Snapshot, request: FeedRequest): Promise<FeedPage> {

@@ -37,7 +37,7 @@ export type Retention = {
 };
 
 const EXPIRED = `SELECT message_id FROM messages WHERE created_at < $1::timestamptz
-                 ORDER BY created_at, message_id LIMIT $2::int FOR UPDATE SKIP LOCKED`;
+                 ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED`;
 
 const PURGE_TOMBSTONES = `
 WITH old AS (

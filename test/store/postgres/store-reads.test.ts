@@ -135,3 +135,17 @@ test('a position from beyond this database is refused', async (t) => {
     await assert.rejects(store.reader.feed({ after: encodeFeedPosition(position), from: null, limit: 1 }, roomy()), FeedPositionError);
   }
 });
+
+test('the feed orders transactions by number, not as text: 9 before 10', async (t) => {
+  const harness = await postgresHarness(t);
+  if (harness === null) return;
+  const store = await harness.open();
+  // Rows as if stored by transactions 9, 10 and 100, long finished (below any horizon here).
+  await harness.admin.query(
+    `INSERT INTO messages (message_id, from_msisdn, to_msisdn, ts, ts_key, text, created_at, txid)
+     SELECT 'tx-' || n, '+1', '+2', '2025-01-15T10:00:00Z', '2025-01-15T10:00:00.000000000Z', NULL, now(), n::text::xid8
+     FROM unnest('{100,10,9}'::int[]) AS n`,
+  );
+  const walked = await follow(store, encodeFeedPosition({ txid: '0', messageId: '' }), 3, { limit: 2 });
+  assert.deepEqual(ids(walked.items), ['tx-9', 'tx-10', 'tx-100']);
+});

@@ -3,7 +3,7 @@
 import { lockKeys, type LockKeys } from './lock-keys.ts';
 import { migrate, SchemaTooNewError } from './migrations.ts';
 import { loadTombstoneKey, type KeyedHash } from './tombstone-key.ts';
-import { connect, PgClientError, PgError, type ConnectOptions, type DatabaseUrl } from './wire/client.ts';
+import { connect, PgClientError, PgError, type ConnectOptions, type DatabaseUrl, type PgConnection } from './wire/client.ts';
 
 export type ConnectionSettings = {
   /** The database, as parseDatabaseUrl (wire/url.ts) read it from DATABASE_URL. */
@@ -34,7 +34,7 @@ export async function openDatabase(settings: ConnectionSettings): Promise<Opened
     parameters: url.parameters,
     connectTimeoutMs: url.connectTimeoutMs ?? undefined,
   };
-  let session;
+  let session: PgConnection | undefined;
   try {
     session = await connect(base);
     const [schema, synchronousCommit] = (await session.query("SELECT current_schema(), current_setting('synchronous_commit')")).rows[0] ?? [];

@@ -12,6 +12,8 @@ import { isConnectionError, isQueryCanceled, isQueryTimeout, PgClientError, type
 
 /** Time for the server's own statement_timeout to answer before the client gives up on the connection. */
 const CLIENT_GRACE_MS = 500;
+/** The longest wait a timer, statement_timeout or the client accepts (2^31 - 1 ms), less the grace. */
+const MAX_WAIT_MS = 2_147_483_647 - CLIENT_GRACE_MS;
 
 export type Snapshot = {
   query(sql: string, params?: readonly Param[]): Promise<QueryResult>;
@@ -27,12 +29,14 @@ export function createReadRunner(pool: Pool, onError: (error: unknown) => void):
     const left = (): number => {
       const ms = Math.ceil(deadline - Date.now());
       if (!(ms > 0)) throw new ReadUnavailableError('read_timeout');
-      return ms;
+      return Math.min(ms, MAX_WAIT_MS);
     };
     let timer: NodeJS.Timeout | undefined;
     try {
+      // Past the deadline already: refused before a connection is taken.
+      const first = left();
       const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ReadUnavailableError('read_timeout')), left());
+        timer = setTimeout(() => reject(new ReadUnavailableError('read_timeout')), first);
       });
       const run = pool.withConnection(async (connection) => {
         const timeout = () => ({ timeoutMs: left() + CLIENT_GRACE_MS });

@@ -22,6 +22,8 @@ test('a read past its deadline is refused with read_timeout, and the next read w
   await store.sink.insertMany([message('a')]);
   const origin = (await store.reader.feed({ after: null, from: null, limit: 1 }, roomy())).position;
   await assert.rejects(store.reader.stats({ deadline: Date.now() - 1 }), refused('read_timeout'));
+  // A deadline beyond what a timer or statement_timeout can hold is simply far away.
+  assert.equal((await store.reader.stats({ deadline: Number.MAX_SAFE_INTEGER })).total_messages, 1);
 
   // A session holding the table exclusively makes every read wait: the deadline ends the wait.
   const locker = await connect(optionsFrom(harness.database));

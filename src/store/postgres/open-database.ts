@@ -5,6 +5,12 @@ import { migrate, SchemaTooNewError } from './migrations.ts';
 import { loadTombstoneKey, type KeyedHash } from './tombstone-key.ts';
 import { connect, PgClientError, PgError, type ConnectOptions, type DatabaseUrl, type PgConnection } from './wire/client.ts';
 
+/**
+ * How long one statement of the setup session may take: a later migration may rebuild an index of
+ * millions of rows, and replicas starting meanwhile wait for the migration lock just as long.
+ */
+const SETUP_STATEMENT_TIMEOUT_MS = 15 * 60_000;
+
 export type ConnectionSettings = {
   /** The database, as parseDatabaseUrl (wire/url.ts) read it from DATABASE_URL. */
   database: DatabaseUrl;
@@ -36,7 +42,7 @@ export async function openDatabase(settings: ConnectionSettings): Promise<Opened
   };
   let session: PgConnection | undefined;
   try {
-    session = await connect(base);
+    session = await connect({ ...base, queryTimeoutMs: SETUP_STATEMENT_TIMEOUT_MS });
     const [schema, synchronousCommit] = (await session.query("SELECT current_schema(), current_setting('synchronous_commit')")).rows[0] ?? [];
     if (typeof schema !== 'string') throw new Error('opening the PostgreSQL store failed: no schema of the search_path exists to hold its tables');
     const keys = lockKeys(schema);

@@ -64,6 +64,7 @@ export type PostgresStoreOptions = ConnectionSettings & {
 };
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  checkOptions(options);
   const { log, metrics, now = () => new Date(), writeTimeoutMs = 30_000 } = options;
   const { connection, keys, keyedHash } = await openDatabase(options);
   const writePool = createPool({ ...connection, size: options.poolSize, queryTimeoutMs: writeTimeoutMs });
@@ -159,6 +160,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     eraser: createEraser(eraserContext),
     lifecycle,
   };
+}
+
+/** Refuses options that would make a loop spin or erase everything, naming the option; the pools check their own sizes. */
+function checkOptions(options: PostgresStoreOptions): void {
+  const { retentionDays, tombstoneDays, retentionIntervalMs = 60_000, eraseChunkSize = 500, writeTimeoutMs = 30_000 } = options;
+  const refuse = (name: string, accepted: string) => {
+    throw new Error(`${name} must be ${accepted}`);
+  };
+  if (retentionDays !== null && !(Number.isFinite(retentionDays) && retentionDays > 0)) refuse('retentionDays', 'a positive number of days, or null');
+  if (!(Number.isFinite(tombstoneDays) && tombstoneDays >= 0)) refuse('tombstoneDays', 'a number of days, 0 or more');
+  if (!(Number.isInteger(retentionIntervalMs) && retentionIntervalMs >= 1 && retentionIntervalMs <= 2_147_483_647)) refuse('retentionIntervalMs', 'a whole number of milliseconds from 1 to 2^31-1');
+  if (!(Number.isInteger(eraseChunkSize) && eraseChunkSize >= 1 && eraseChunkSize <= 10_000)) refuse('eraseChunkSize', 'a whole number from 1 to 10000');
+  if (!(Number.isInteger(writeTimeoutMs) && writeTimeoutMs >= 1 && writeTimeoutMs <= 2_147_483_647)) refuse('writeTimeoutMs', 'a whole number of milliseconds from 1 to 2^31-1');
 }
 
 /** What the metrics read from the database, in one bounded query; null when it does not answer. */

@@ -100,3 +100,10 @@ test('metrics: the shared families with their meaning, and the pools, retries an
   assert.equal(valueOf(scrape, 'postgres_write_retries_total', { sqlstate_class: '40' }), 0);
   assert.equal(valueOf(scrape, 'postgres_connection_errors_total', { pool: 'read' }), 0);
 });
+
+test('options that would make retention erase everything or spin are refused before connecting, by name', async () => {
+  const base = { database: { host: '127.0.0.1', port: 1, user: 'u', password: null, database: 'd', tls: { mode: 'disable' as const }, applicationName: null, connectTimeoutMs: null, parameters: {} }, poolSize: 1, readPoolSize: 1, queueLimit: 1 };
+  await assert.rejects(openPostgresStore({ ...base, retentionDays: 0, tombstoneDays: 1 }), /retentionDays must be a positive number of days, or null$/);
+  await assert.rejects(openPostgresStore({ ...base, retentionDays: null, tombstoneDays: Number.NaN }), /tombstoneDays must be/);
+  await assert.rejects(openPostgresStore({ ...base, retentionDays: 1, tombstoneDays: 1, eraseChunkSize: 0 }), /eraseChunkSize must be/);
+});

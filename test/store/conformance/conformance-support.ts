@@ -8,8 +8,9 @@ import type { FeedPage, Store } from '../../../src/store/store.ts';
 export type OpenedStore = { store: Store; cleanup?: () => Promise<void> };
 
 /**
- * Opens an empty store for one test, using `now` as its clock; null when the backend is not
- * available here (the opener has marked the test skipped, or failed it when it must run).
+ * Opens an empty store for one test, using `now` as its clock, with room for 100 writes in its
+ * queue and no retention; null when the backend is not available here (the opener has marked the
+ * test skipped, or failed it when it must run).
  */
 export type OpenStore = (t: TestContext, options: { now: () => Date }) => Promise<OpenedStore | null>;
 

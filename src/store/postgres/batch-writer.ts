@@ -1,7 +1,7 @@
 // Runs write batches (message-batch.ts) for the write queue, and turns every way one can fail into
 // the contract's answers. A batch resolves only once its transaction has committed: the pipeline's
 // Sync commits it and ReadyForQuery follows the commit, with synchronous_commit at least 'on' on
-// every write session (postgres-store.ts), so the commit record is flushed before we answer.
+// every write session (open-database.ts), so the commit record is flushed before we answer.
 //
 // - A serialization failure or deadlock rolled the batch back: it runs again, a bounded number of
 //   times with growing, jittered pauses. (With the lock order of message-batch.ts, deadlocks should

@@ -130,13 +130,14 @@ test('a purge cut off mid-batch leaves the batch undone, the rest whole, and the
   t.after(() => holder.close());
   await holder.query('BEGIN');
   await holder.query('SELECT pg_advisory_xact_lock($1::int, $2::int)', lockKeys(harness.schema).erasureGate);
-  const purge = retention.purge();
+  // Watched from the start: it fails while the test is still awaiting the termination.
+  const cut = assert.rejects(retention.purge());
   const waiting = async () =>
     (await harness.admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'store-tests' AND wait_event = 'advisory'")).rows;
   await eventually(async () => (await waiting()).length === 1, 'the purge waits for the gate');
   const [[pid]] = (await waiting()) as [[string]];
   await harness.admin.query('SELECT pg_terminate_backend($1::int)', [pid]);
-  await assert.rejects(purge);
+  await cut;
   await holder.query('ROLLBACK');
   assert.deepEqual(await countersAgree(harness.admin), { messages: 30, senders: 4, tombstones: 0 });
   assert.deepEqual(await retention.purge(), { messages: 30, tombstones: 0 });

@@ -45,13 +45,14 @@ test('a batch whose connection is terminated mid-way answers connection_lost, st
   t.after(() => holder.close());
   await holder.query('BEGIN');
   await holder.query('SELECT pg_advisory_xact_lock($1::int, $2::int)', lockKeys(harness.schema).erasureGate);
-  const insert = store.sink.insertMany([message('a'), message('b')]);
+  // Watched from the start: it fails while the test is still awaiting the termination.
+  const refused = assert.rejects(store.sink.insertMany([message('a'), message('b')]), isUnavailable('connection_lost'));
   const waiting = async () =>
     (await harness.admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'store-tests' AND wait_event = 'advisory'")).rows;
   await eventually(async () => (await waiting()).length === 1, 'the batch waits for the gate');
   const [[pid]] = (await waiting()) as [[string]];
   await harness.admin.query('SELECT pg_terminate_backend($1::int)', [pid]);
-  await assert.rejects(insert, isUnavailable('connection_lost'));
+  await refused;
   await holder.query('ROLLBACK');
 
   assert.equal((await countersAgree(harness.admin)).messages, 0, 'nothing of the batch was stored');

@@ -30,6 +30,8 @@ export type PostgresHarness = {
   /** The test's database settings: the schema first in the search_path. */
   database: DatabaseUrl;
   schema: string;
+  /** The application_name of the stores' sessions: this test's own, to find them in pg_stat_activity. */
+  applicationName: string;
   /** A pool in the same schema, for looking behind the store's back; closed after the test. */
   admin: Pool;
   /** Opens a store on the schema (another replica, when called again); closed after the test. */
@@ -42,6 +44,7 @@ export async function postgresHarness(t: TestContext): Promise<PostgresHarness |
   if (settings === null) return null;
   const schema = uniqueName('store_test');
   const database: DatabaseUrl = { ...settings, parameters: { options: `-c search_path=${schema},public` } };
+  const applicationName = `store-tests ${schema}`;
   const admin = createPool({ ...optionsFrom(database), size: 3 });
   const stores: Store[] = [];
   // One hook, so the order is certain: stores first, then the schema, then the pool it is dropped on.
@@ -54,6 +57,7 @@ export async function postgresHarness(t: TestContext): Promise<PostgresHarness |
   return {
     database,
     schema,
+    applicationName,
     admin,
     async open(overrides = {}) {
       const store = await openPostgresStore({
@@ -63,7 +67,7 @@ export async function postgresHarness(t: TestContext): Promise<PostgresHarness |
         queueLimit: 10_000,
         retentionDays: null,
         tombstoneDays: 30,
-        applicationName: 'store-tests',
+        applicationName,
         ...overrides,
       });
       stores.push(store);

@@ -45,23 +45,25 @@ export function message(id: string, overrides: Partial<InboundMessage> = {}): In
 export const roomy = () => ({ deadline: Date.now() + 30_000 });
 
 /**
- * Follows the feed from `after` until `count` items have come, page by page of `limit`, and
- * returns them with the last position. Delivery may lag (a backend may wait for transactions still
- * open elsewhere), never lose: so it waits and asks again, up to a bound, when a page is empty.
+ * Follows the feed from `after`, page by page of `limit`, until every id of `expected` has come,
+ * and returns all it delivered with the last position. Delivery may lag (a backend may wait for
+ * transactions still open elsewhere, even in another database of the server), never lose: so it
+ * waits and asks again, up to a bound, while a page brings nothing new.
  */
-export async function follow(
-  store: Store, after: string, count: number, options: { from?: string | null; limit?: number } = {},
+export async function followUntil(
+  store: Store, after: string, expected: readonly string[], options: { from?: string | null; limit?: number } = {},
 ): Promise<{ items: FeedPage['items']; position: string }> {
   const items: FeedPage['items'] = [];
   let position = after;
-  for (let empty = 0; items.length < count && empty < 100; ) {
+  const missing = () => expected.some((id) => !items.some((item) => item.message.message_id === id));
+  for (let idle = 0; missing() && idle < 150; ) {
     const page = await store.reader.feed({ after: position, from: options.from ?? null, limit: options.limit ?? 100 }, roomy());
     items.push(...page.items);
-    position = page.position;
-    if (page.items.length === 0) {
-      empty++;
+    if (page.items.length === 0 && page.position === position) {
+      idle++;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    position = page.position;
   }
   return { items, position };
 }

@@ -19,7 +19,7 @@ const DAY = 86_400_000;
 
 /** A retention of its own on the harness's schema, run only when the test calls purge(). */
 async function retentionOn(t: TestContext, harness: PostgresHarness, now: () => Date, chunk = 500): Promise<Retention> {
-  const opened = await openDatabase({ database: harness.database, applicationName: 'store-tests' });
+  const opened = await openDatabase({ database: harness.database, applicationName: harness.applicationName });
   const pool = createPool({ ...opened.connection, size: 2 });
   const retention = startRetention({
     eraser: { pool, gate: opened.keys.erasureGate, keyedHash: opened.keyedHash, now, chunk, onErased() {}, onFailure() {} },
@@ -133,7 +133,7 @@ test('a purge cut off mid-batch leaves the batch undone, the rest whole, and the
   // Watched from the start: it fails while the test is still awaiting the termination.
   const cut = assert.rejects(retention.purge());
   const waiting = async () =>
-    (await harness.admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'store-tests' AND wait_event = 'advisory'")).rows;
+    (await harness.admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'advisory'", [harness.applicationName])).rows;
   await eventually(async () => (await waiting()).length === 1, 'the purge waits for the gate');
   const [[pid]] = (await waiting()) as [[string]];
   await harness.admin.query('SELECT pg_terminate_backend($1::int)', [pid]);

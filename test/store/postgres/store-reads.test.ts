@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { lockKeys } from '../../../src/store/postgres/lock-keys.ts';
-import { encodeFeedPosition } from '../../../src/store/postgres/feed-position.ts';
+import { decodeFeedPosition, encodeFeedPosition } from '../../../src/store/postgres/feed-position.ts';
 import { listingSql } from '../../../src/store/postgres/message-listing.ts';
 import { connect } from '../../../src/store/postgres/wire/connect.ts';
 import { FeedPositionError, ReadUnavailableError } from '../../../src/store/store.ts';
 import { eventually, optionsFrom } from '../../support/postgres.ts';
 import { postgresHarness, roomy } from '../../support/postgres-store.ts';
-import { follow, ids, message } from '../conformance/conformance-support.ts';
+import { followUntil, ids, message } from '../conformance/conformance-support.ts';
 import { query } from '../conformance/reference-listing.ts';
 
 const refused = (reason: string) => (error: unknown) => error instanceof ReadUnavailableError && error.reason === reason;
@@ -66,7 +66,7 @@ test('a read answers while every write connection is held, and a closed store re
   await holder.query('SELECT pg_advisory_xact_lock($1::int, $2::int)', lockKeys(harness.schema).erasureGate);
   const blocked = store.sink.insertMany([message('b')]);
   await eventually(
-    async () => (await harness.admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'store-tests' AND wait_event = 'advisory'")).rows.length === 1,
+    async () => (await harness.admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'advisory'", [harness.applicationName])).rows.length === 1,
     'the only write connection waits',
   );
   assert.equal((await store.reader.stats(roomy())).total_messages, 1);
@@ -110,7 +110,7 @@ test('the feed does not pass a transaction that commits late with a lower id, an
   assert.deepEqual(meanwhile.items, [], 'nothing is delivered past a transaction still open');
   await late.query('COMMIT');
 
-  const delivered = await follow(store, meanwhile.position, 2);
+  const delivered = await followUntil(store, meanwhile.position, ['late', 'early']);
   assert.deepEqual(ids(delivered.items), ['late', 'early'], 'in commit-id order, nothing skipped');
   assert.deepEqual((await store.reader.feed({ after: delivered.position, from: null, limit: 10 }, roomy())).items, []);
 });
@@ -122,9 +122,12 @@ test('a filtered feed reads a bounded stretch of other senders per page and move
   const origin = (await store.reader.feed({ after: null, from: null, limit: 10 }, roomy())).position;
   await store.sink.insertMany(Array.from({ length: 1200 }, (_, n) => message(`other-${String(n).padStart(4, '0')}`)));
   await store.sink.insertMany([message('wanted', { from: '+1999' })]);
+  // Once the unfiltered feed has delivered the last of them, every row is below the horizon.
+  await followUntil(store, origin, ['wanted'], { limit: 1000 });
   const first = await store.reader.feed({ after: origin, from: '+1999', limit: 10 }, roomy());
-  assert.deepEqual(first.items, [], 'the first page read 1,000 rows of others and stopped');
-  const second = await follow(store, first.position, 1, { from: '+1999' });
+  assert.deepEqual(first.items, []);
+  assert.equal(decodeFeedPosition(first.position)?.messageId, 'other-0999', 'the first page read 1,000 rows of others and stopped after them');
+  const second = await store.reader.feed({ after: first.position, from: '+1999', limit: 10 }, roomy());
   assert.deepEqual(ids(second.items), ['wanted']);
 });
 
@@ -148,6 +151,6 @@ test('the feed orders transactions by number, not as text: 9 before 10', async (
      SELECT 'tx-' || n, '+1', '+2', '2025-01-15T10:00:00Z', '2025-01-15T10:00:00.000000000Z', NULL, now(), n::text::xid8
      FROM unnest('{100,10,9}'::int[]) AS n`,
   );
-  const walked = await follow(store, encodeFeedPosition({ txid: '0', messageId: '' }), 3, { limit: 2 });
+  const walked = await followUntil(store, encodeFeedPosition({ txid: '0', messageId: '' }), ['tx-9', 'tx-10', 'tx-100'], { limit: 2 });
   assert.deepEqual(ids(walked.items), ['tx-9', 'tx-10', 'tx-100']);
 });

@@ -48,7 +48,7 @@ test('a batch whose connection is terminated mid-way answers connection_lost, st
   // Watched from the start: it fails while the test is still awaiting the termination.
   const refused = assert.rejects(store.sink.insertMany([message('a'), message('b')]), isUnavailable('connection_lost'));
   const waiting = async () =>
-    (await harness.admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'store-tests' AND wait_event = 'advisory'")).rows;
+    (await harness.admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'advisory'", [harness.applicationName])).rows;
   await eventually(async () => (await waiting()).length === 1, 'the batch waits for the gate');
   const [[pid]] = (await waiting()) as [[string]];
   await harness.admin.query('SELECT pg_terminate_backend($1::int)', [pid]);
@@ -76,7 +76,7 @@ test('a batch chosen as a deadlock victim runs again and is stored once', async 
   await other.query("SELECT 1 FROM sender_counts WHERE from_msisdn = '+1777' FOR UPDATE");
   const insert = store.sink.insertMany([message('x', { from: '+1777' })]);
   await eventually(
-    async () => (await harness.admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'store-tests' AND wait_event_type = 'Lock'")).rows.length === 1,
+    async () => (await harness.admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [harness.applicationName])).rows.length === 1,
     'the batch waits for the counter row',
   );
   await other.query(

@@ -18,9 +18,10 @@
 //   never stuck behind a long stretch of others.
 // - `after: null` answers the horizon: a consumer starts there. Rows of transactions at or above
 //   the horizon that had already committed come in its first page; none is lost.
-// - Limit: a long-running writing transaction anywhere in the database (a migration, a stuck
-//   session, a prepared transaction) holds the horizon back. Delivery then waits for it, rows pile
-//   up behind it, and nothing is lost: they are delivered once it ends.
+// - Limit: a long-running writing transaction anywhere on the server (transaction ids are shared
+//   by all its databases: a migration, a stuck session, a prepared transaction) holds the horizon
+//   back. Delivery then waits for it, rows pile up behind it, and nothing is lost: they are
+//   delivered once it ends.
 import type { InboundMessage } from '../../model/message.ts';
 import { FeedPositionError, type FeedPage, type FeedRequest } from '../store.ts';
 import { decodeFeedPosition, encodeFeedPosition, txidAfter, type FeedPosition } from './feed-position.ts';

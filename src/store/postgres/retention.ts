@@ -11,6 +11,9 @@
 //   holding up ingest. Batches from two replicas could alternate; each is still whole.
 // - Under the gate, the expired rows are chosen FOR UPDATE SKIP LOCKED: nobody else erases while
 //   the gate is held exclusively, so this only makes sure a row is never waited for.
+// - Tombstones are purged without the gate: a batch reading one as it goes is answered as if it
+//   read a moment earlier or later, both right. The purge locks only tombstones (which nothing
+//   else locks) and then one totals row, last, as batches do: no cycle of waits.
 import type { Logger } from '../../observability/log.ts';
 import { errorCode } from './error-codes.ts';
 import { eraseChunk, type EraserContext } from './eraser.ts';

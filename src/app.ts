@@ -12,6 +12,7 @@ import { requireBearer } from './http/bearer.ts';
 import type { ConnectionTracker } from './http/connection-tracker.ts';
 import { createDispatcher } from './http/dispatch.ts';
 import type { Route } from './http/route.ts';
+import { erasureRoutes } from './erasure/erasure-routes.ts';
 import { ingestRoutes } from './ingest/ingest-routes.ts';
 import { healthRoutes } from './observability/health-routes.ts';
 import type { Logger } from './observability/log.ts';
@@ -63,11 +64,17 @@ export function createApp({ config, store, log, metrics, connections, now = Date
     ...messageRoutes({ reader, refusals, maxPageBytes: config.reads.maxPageBytes }),
     ...statsRoutes({ reader, refusals }),
   ].map((route) => requireBearer(route, config.tokens.read));
+  // Erasure only with an admin token: without ADMIN_TOKENS nobody can erase (403), since an open
+  // erasure route would let anyone delete data. A read token is never an admin token.
+  const erasure = config.tokens.admin.length === 0
+    ? erasureRoutes(null)
+    : erasureRoutes(store.eraser).map((route) => requireBearer(route, config.tokens.admin));
   const onHost = (routes: Route[]) => routes.map((route) => requireAllowedHost(route, config.allowedHosts));
   const publicRoutes = [
     ...probes,
     ...onHost(ingestRoutes({ config, sink: store.sink, metrics, now })),
     ...onHost(reads),
+    ...onHost(erasure),
     // With an internal listener, /metrics leaves the public port.
     ...(config.admin === null ? onHost(scrape) : []),
   ];

@@ -52,6 +52,8 @@ async function openStoreOrExit(): Promise<Store> {
       path: config.database.path,
       queueLimit: config.writeQueueLimit,
       readThreads: config.reads.threads,
+      retentionDays: config.retentionDays,
+      tombstoneDays: config.tombstoneDays,
       log,
       metrics,
       // Without its writer the service cannot do its job, and /health/live would still answer:

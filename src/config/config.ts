@@ -49,8 +49,12 @@ export type Config = {
   /** Most open client connections; more are closed as they arrive. */
   maxConnections: number;
   reads: ReadLimits;
-  /** Bearer tokens; an empty list leaves that access open. */
-  tokens: { read: string[]; metrics: string[] };
+  /** Bearer tokens; an empty list leaves reads and scrapes open, and erasure disabled. */
+  tokens: { read: string[]; metrics: string[]; admin: string[] };
+  /** Messages received longer ago than this many days are erased; null keeps them. */
+  retentionDays: number | null;
+  /** Days an erased id stays refused (a tombstone). */
+  tombstoneDays: number;
 };
 
 export type ConfigResult = { ok: true; value: Config; warnings: string[] } | { ok: false; error: string };
@@ -79,11 +83,13 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
   const maxBodyBytes = read.integer('MAX_BODY_BYTES', MIB, 1, 64 * MIB);
   // Meta sends notifications of up to 3 MB (a batch of messages and receipts).
   const whatsappMaxBodyBytes = read.integer('WHATSAPP_MAX_BODY_BYTES', 3 * MIB, 1, 64 * MIB);
-  const largestBody = Math.max(maxBodyBytes, whatsappMaxBodyBytes);
+  const whatsappAppSecrets = read.secrets('WHATSAPP_APP_SECRETS');
+  // The route with the largest limit that is served: /webhooks/whatsapp only with its secrets.
+  const largestBody = Math.max(maxBodyBytes, whatsappAppSecrets.length > 0 ? whatsappMaxBodyBytes : 0);
   // Unset, it is 32 MiB, or the largest body limit if that is larger, so one largest body always fits.
   const maxBufferedBodyBytes = read.integer(
     'MAX_BUFFERED_BODY_BYTES', Math.max(32 * MIB, largestBody), largestBody, 1024 * MIB,
-    `the largest body limit (${largestBody}, MAX_BODY_BYTES or WHATSAPP_MAX_BODY_BYTES) to 1073741824`,
+    `the largest body limit (${largestBody}: MAX_BODY_BYTES, or WHATSAPP_MAX_BODY_BYTES with WhatsApp configured) to 1073741824`,
   );
   const writeQueueLimit = read.integer('WRITE_QUEUE_LIMIT', 1000, 1, 1_000_000);
   const maxConnections = read.integer('MAX_CONNECTIONS', 1024, 1, 65_535);
@@ -108,7 +114,7 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
       maxBodyBytes,
     },
     whatsapp: {
-      appSecrets: read.secrets('WHATSAPP_APP_SECRETS'),
+      appSecrets: whatsappAppSecrets,
       verifyTokens: read.secrets('WHATSAPP_VERIFY_TOKEN'),
       maxBodyBytes: whatsappMaxBodyBytes,
     },
@@ -123,7 +129,10 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
       read.fail(`STANDARD_WEBHOOKS_SECRETS: value ${index + 1} is not a secret: whsec_ followed by the base64 of 24 to 64 bytes`);
     }
   });
-  const tokens = { read: read.secrets('READ_TOKENS'), metrics: read.secrets('METRICS_TOKEN') };
+  const tokens = { read: read.secrets('READ_TOKENS'), metrics: read.secrets('METRICS_TOKEN'), admin: read.secrets('ADMIN_TOKENS') };
+  const retentionDays = env.RETENTION_DAYS === undefined || env.RETENTION_DAYS.trim() === '' ? null : read.integer('RETENTION_DAYS', 0, 1, 36_500);
+  // Meta retries a delivery for up to 7 days: 8 covers its last retry.
+  const tombstoneDays = read.integer('TOMBSTONE_DAYS', 8, 1, 3_650);
 
   const error = read.error();
   if (error !== null || database === null || !isLogLevel(logLevel)) return { ok: false, error: error ?? 'invalid configuration' };
@@ -143,6 +152,8 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
       maxConnections,
       reads,
       tokens,
+      retentionDays,
+      tombstoneDays,
     },
     warnings: weakSecretWarnings({
       WEBHOOK_SECRET: sources.webhook.secrets,
@@ -150,6 +161,7 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
       WHATSAPP_VERIFY_TOKEN: sources.whatsapp.verifyTokens,
       READ_TOKENS: tokens.read,
       METRICS_TOKEN: tokens.metrics,
+      ADMIN_TOKENS: tokens.admin,
     }),
   };
 }

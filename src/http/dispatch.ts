@@ -82,7 +82,7 @@ export function createDispatcher({ routes, log, recordRequest, connections, answ
       if (continueAwaited) res.writeContinue();
       continueAwaited = false;
     };
-    const ctx: RequestContext = { req, url, requestId, logFields: {}, inviteBody };
+    const ctx: RequestContext = { req, url, requestId, params: {}, logFields: {}, inviteBody };
     const method = req.method ?? 'GET';
     // Metrics are labelled by route pattern, never by the raw path, so their cardinality is bounded.
     let routePath = UNMATCHED_PATH;
@@ -104,6 +104,7 @@ export function createDispatcher({ routes, log, recordRequest, connections, answ
       }
       routePath = match.route.path;
       matched = match.route;
+      ctx.params = match.params;
       if (bodyRejected()) throw new HttpError('body_incomplete');
       reply = await match.route.handler(ctx);
     } catch (error) {

@@ -13,6 +13,8 @@ export const ERRORS = {
   // A read or scrape without one of the configured bearer tokens (bearer.ts).
   unauthorized: { status: 401, detail: 'not authenticated' },
   forbidden: { status: 403, detail: 'forbidden' },
+  // An erasure while ADMIN_TOKENS is unset (erasure/erasure-routes.ts).
+  erasure_disabled: { status: 403, detail: 'erasure is disabled: ADMIN_TOKENS is not set' },
   // A Host not in ALLOWED_HOSTS (allowed-hosts.ts).
   misdirected_request: { status: 421, detail: 'misdirected request' },
   payload_too_large: { status: 413, detail: 'payload too large' },

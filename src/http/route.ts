@@ -14,6 +14,8 @@ export type RequestContext = {
   req: IncomingMessage;
   url: URL;
   requestId: string;
+  /** The `{name}` segments of the route's path, as sent (still percent-encoded). */
+  params: Readonly<Record<string, string>>;
   /** Extra fields for this request's log line, filled in by the handler (message_id, result, ...). */
   logFields: LogFields;
   /**

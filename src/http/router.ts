@@ -1,29 +1,56 @@
-// A tiny exact-path router. Routes are data; a known path with another method is a 405 that names
-// the allowed methods, an unknown path is a 404. HEAD is served by a path's GET route.
+// A tiny router. Routes are data; a path is matched exactly as sent, or, for a route whose path ends
+// in a `{name}` segment, as that prefix and one more segment (which may hold percent-escapes, %2F
+// included, but never a raw `/`), handed to the handler undecoded. An exact path wins over a pattern.
+// A known path with another method is a 405 that names the allowed methods, an unknown path is a
+// 404. HEAD is served by a path's GET route.
 import type { Route } from './route.ts';
 
 export type RouteMatch =
-  | { kind: 'found'; route: Route }
+  | { kind: 'found'; route: Route; params: Readonly<Record<string, string>> }
   | { kind: 'method_not_allowed'; allow: string[]; path: string }
   | { kind: 'not_found' };
 
 export type Router = (method: string, path: string) => RouteMatch;
 
+const PARAMETER = /^(.*\/)\{([a-z_]+)\}$/;
+
+type Pattern = { prefix: string; name: string; path: string; methods: Map<string, Route> };
+
 export function createRouter(routes: readonly Route[]): Router {
   const byPath = new Map<string, Map<string, Route>>();
+  const patterns = new Map<string, Pattern>();
   for (const route of routes) {
-    const methods = byPath.get(route.path) ?? new Map<string, Route>();
+    const parameter = PARAMETER.exec(route.path);
+    let methods: Map<string, Route>;
+    if (parameter === null) {
+      methods = byPath.get(route.path) ?? new Map<string, Route>();
+      byPath.set(route.path, methods);
+    } else {
+      const pattern = patterns.get(route.path) ?? { prefix: parameter[1] as string, name: parameter[2] as string, path: route.path, methods: new Map() };
+      patterns.set(route.path, pattern);
+      methods = pattern.methods;
+    }
     if (methods.has(route.method)) throw new Error(`duplicate route ${route.method} ${route.path}`);
     methods.set(route.method, route);
-    byPath.set(route.path, methods);
   }
-  return (method, path) => {
-    const methods = byPath.get(path);
-    if (methods === undefined) return { kind: 'not_found' };
+
+  function choose(methods: Map<string, Route>, method: string, path: string, params: Record<string, string>): RouteMatch {
     const route = methods.get(method) ?? (method === 'HEAD' ? methods.get('GET') : undefined);
-    if (route !== undefined) return { kind: 'found', route };
+    if (route !== undefined) return { kind: 'found', route, params };
     const allow = [...methods.keys()];
     if (allow.includes('GET')) allow.push('HEAD');
     return { kind: 'method_not_allowed', allow, path };
+  }
+
+  return (method, path) => {
+    const exact = byPath.get(path);
+    if (exact !== undefined) return choose(exact, method, path, {});
+    for (const pattern of patterns.values()) {
+      if (!path.startsWith(pattern.prefix)) continue;
+      const segment = path.slice(pattern.prefix.length);
+      if (segment === '' || segment.includes('/')) continue;
+      return choose(pattern.methods, method, pattern.path, { [pattern.name]: segment });
+    }
+    return { kind: 'not_found' };
   };
 }

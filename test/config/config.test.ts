@@ -23,7 +23,9 @@ test('loadConfig applies the documented defaults', () => {
     writeQueueLimit: 1000,
     maxConnections: 1024,
     reads: { threads: 1, concurrency: 1, queueLimit: 8, timeoutMs: 2000, maxPageBytes: 1048576 },
-    tokens: { read: [], metrics: [] },
+    tokens: { read: [], metrics: [], admin: [] },
+    retentionDays: null,
+    tombstoneDays: 8,
   });
 });
 
@@ -33,11 +35,16 @@ test('MAX_BUFFERED_BODY_BYTES holds at least one largest body, by default and wh
     return loaded.ok ? loaded.value.maxBufferedBodyBytes : loaded.error;
   };
   assert.equal(buffered({ MAX_BODY_BYTES: '67108864' }), 67108864);
-  assert.equal(buffered({ MAX_BODY_BYTES: '1000', WHATSAPP_MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: '1000' }), 1000);
+  assert.equal(buffered({ MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: '1000' }), 1000);
+  assert.equal(buffered({ WHATSAPP_APP_SECRETS: 'app-secret-0123456789abcdef' }), 33554432);
+  assert.equal(
+    buffered({ WHATSAPP_APP_SECRETS: 'app-secret-0123456789abcdef', MAX_BUFFERED_BODY_BYTES: '2000000' }),
+    'MAX_BUFFERED_BODY_BYTES: must be an integer from the largest body limit (3145728: MAX_BODY_BYTES, or WHATSAPP_MAX_BODY_BYTES with WhatsApp configured) to 1073741824',
+  );
   for (const bad of ['999', '1073741825', 'lots']) {
     assert.equal(
-      buffered({ MAX_BODY_BYTES: '1000', WHATSAPP_MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: bad }),
-      'MAX_BUFFERED_BODY_BYTES: must be an integer from the largest body limit (1000, MAX_BODY_BYTES or WHATSAPP_MAX_BODY_BYTES) to 1073741824',
+      buffered({ MAX_BODY_BYTES: '1000', MAX_BUFFERED_BODY_BYTES: bad }),
+      'MAX_BUFFERED_BODY_BYTES: must be an integer from the largest body limit (1000: MAX_BODY_BYTES, or WHATSAPP_MAX_BODY_BYTES with WhatsApp configured) to 1073741824',
       `rejects ${bad}`,
     );
   }

@@ -6,12 +6,15 @@ import { prepareMessageWriter } from '../../src/store/sqlite/message-writer.ts';
 import { openSqliteDatabase } from '../../src/store/sqlite/open-database.ts';
 import { inWriteTransaction } from '../../src/store/sqlite/transaction.ts';
 
-/** Writes `count` messages into `dir`/app.db (the file startService uses), each made by `make`. */
-export function seedMessages(dir: string, count: number, make: (n: number) => InboundMessage): void {
+/**
+ * Writes `count` messages into `dir`/app.db (the file startService uses), each made by `make`, as
+ * received at `receivedAt` (now by default; earlier, for retention).
+ */
+export function seedMessages(dir: string, count: number, make: (n: number) => InboundMessage, receivedAt = new Date()): void {
   const db = openSqliteDatabase(join(dir, 'app.db'));
   try {
     const write = prepareMessageWriter(db);
-    const createdAt = new Date().toISOString();
+    const createdAt = receivedAt.toISOString();
     inWriteTransaction(db, () => {
       for (let n = 0; n < count; n++) write(make(n), createdAt);
     });

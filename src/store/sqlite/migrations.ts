@@ -117,6 +117,7 @@ export const MIGRATIONS: readonly string[] = [
      erased_at TEXT NOT NULL
    ) WITHOUT ROWID;
    CREATE INDEX erased_ids_by_time ON erased_ids (erased_at);
+   ALTER TABLE message_totals ADD COLUMN tombstone_count INTEGER NOT NULL DEFAULT 0;
 
    CREATE TABLE settings (
      name  TEXT PRIMARY KEY,

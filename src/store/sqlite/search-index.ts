@@ -6,8 +6,8 @@
 //
 // search_progress.indexed_through (migration 3) records the highest message id whose text is in the
 // index; it moves in the same transaction as the index rows, so the two always agree on disk, even
-// after a crash. Message ids only grow (one writer, no deletes), so every message above the mark is
-// not indexed yet, and a search checks those rows' text directly (message-queries.ts): the index
+// after a crash. Message ids only grow (one writer, and AUTOINCREMENT never gives an erased id
+// again), so every message above the mark is not indexed yet, and a search checks those rows' text directly (message-queries.ts): the index
 // lags, a search never does.
 import type { DatabaseSync } from 'node:sqlite';
 import { inWriteTransaction } from './transaction.ts';
@@ -21,7 +21,7 @@ export const INDEX_RETRY_MS = 1_000;
 
 /** Messages stored but not indexed yet, as one SQL expression (the store's metrics read it too). */
 export const SEARCH_BACKLOG_SQL =
-  'coalesce((SELECT max(id) FROM messages), 0) - (SELECT indexed_through FROM search_progress WHERE id = 1)';
+  '(SELECT count(*) FROM messages WHERE id > (SELECT indexed_through FROM search_progress WHERE id = 1))';
 
 export type SearchIndexer = {
   /** Messages stored but not indexed yet. */

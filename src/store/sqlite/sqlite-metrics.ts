@@ -9,7 +9,8 @@ export function registerSqliteMetrics(metrics: Metrics, db: DatabaseSync): void 
   const summary = db.prepare(
     `SELECT (SELECT message_count FROM message_totals WHERE id = 1) AS messages,
             (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()) AS databaseBytes,
-            ${SEARCH_BACKLOG_SQL} AS searchBacklog`,
+            ${SEARCH_BACKLOG_SQL} AS searchBacklog,
+            (SELECT tombstone_count FROM message_totals WHERE id = 1) AS tombstones`,
   );
   const databaseBytes = metrics.gauge({
     name: 'database_size_bytes',
@@ -19,14 +20,19 @@ export function registerSqliteMetrics(metrics: Metrics, db: DatabaseSync): void 
     name: 'search_index_backlog_messages',
     help: 'Messages stored but not in the search index yet; searches check their text directly.',
   });
+  const tombstones = metrics.gauge({
+    name: 'tombstones',
+    help: 'Erased and expired message ids kept (as keyed hashes) so that a redelivery is not stored again.',
+  });
   metrics.gauge({
     name: 'messages_stored',
     help: 'Messages currently stored.',
     collect(messages) {
-      const row = summary.get() as { messages: number; databaseBytes: number; searchBacklog: number };
+      const row = summary.get() as { messages: number; databaseBytes: number; searchBacklog: number; tombstones: number };
       messages.set({}, Number(row.messages));
       databaseBytes.set({}, Number(row.databaseBytes));
       searchBacklog.set({}, Number(row.searchBacklog));
+      tombstones.set({}, Number(row.tombstones));
     },
   });
 }

@@ -11,7 +11,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { InboundMessage } from '../../model/message.ts';
 import type { Logger } from '../../observability/log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { StoreUnavailableError, type InsertResult, type MessageEraser, type MessageSink, type Store, type StoreLifecycle } from '../store.ts';
+import { StoreUnavailableError, type InsertResult, type MessageSink, type Store, type StoreLifecycle } from '../store.ts';
 import { recordWriteBatches, registerWriteQueueMetrics } from '../store-metrics.ts';
 import { createWriteQueue, type Settled } from '../write-queue.ts';
 import { openSqliteReader } from './sqlite-reader.ts';
@@ -21,6 +21,11 @@ import { registerSqliteMetrics } from './sqlite-metrics.ts';
 import { sqliteErrorCode } from './sqlite-error.ts';
 import { prepareBatchWriter, type BatchOutcome, type WriteRequest } from './write-batch.ts';
 import { startWriteThread } from './write-thread.ts';
+import { eraseRunner } from './erase-runner.ts';
+import { prepareEraser } from './message-eraser.ts';
+import { startSqliteErasure } from './sqlite-eraser.ts';
+import { prepareTombstones } from './tombstones.ts';
+import type { EraseOutcome, EraseRequest } from './writer-messages.ts';
 
 /**
  * Most messages committed in one transaction. It bounds how long one commit takes, and so how long
@@ -28,6 +33,9 @@ import { startWriteThread } from './write-thread.ts';
  * and counters.
  */
 const MAX_BATCH_SIZE = 256;
+/** Meta retries a delivery for up to 7 days: a day more covers the last retry. */
+export const DEFAULT_TOMBSTONE_DAYS = 8;
+const RETENTION_INTERVAL_MS = 60_000;
 
 export type SqliteStoreOptions = {
   path: string;
@@ -35,6 +43,12 @@ export type SqliteStoreOptions = {
   queueLimit: number;
   /** Reader threads, each with a read-only connection (a file only; `:memory:` reads inline). */
   readThreads?: number;
+  /** Messages received longer ago than this are erased; null (the default) keeps them. */
+  retentionDays?: number | null;
+  /** How long an erased id stays refused (tombstones.ts). */
+  tombstoneDays?: number;
+  /** Between two retention passes (tests make it short). */
+  retentionIntervalMs?: number;
   log?: Logger;
   /** Where the store registers its families (write queue, batches, size, search backlog). */
   metrics?: Metrics;
@@ -49,6 +63,7 @@ export type SqliteStoreOptions = {
 
 type Writer = {
   write(requests: readonly WriteRequest[]): Promise<BatchOutcome>;
+  erase(request: EraseRequest): Promise<EraseOutcome>;
   isAlive(): boolean;
   close(): Promise<void>;
 };
@@ -66,6 +81,7 @@ class MessageWriteError extends Error {
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const { path, queueLimit, readThreads = 1, log, metrics, now = () => new Date(), onWriterStopped } = options;
+  const { retentionDays = null, tombstoneDays = DEFAULT_TOMBSTONE_DAYS, retentionIntervalMs = RETENTION_INTERVAL_MS } = options;
   // This connection creates the file and migrates the schema before the writer opens it.
   const db = openSqliteDatabase(path);
   // Readiness reads a page of the database itself: `SELECT 1` alone would answer without touching
@@ -123,11 +139,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       return queue.pushMany(messages.map((message) => ({ message, createdAt })));
     },
   };
-  // TEMPORARY until erasure lands (issue 17): no route reaches it yet.
-  const eraser: MessageEraser = {
-    eraseMessage: async () => Promise.reject(new Error('erasure is not implemented yet')),
-    eraseSender: async () => Promise.reject(new Error('erasure is not implemented yet')),
-  };
+  const erasure = startSqliteErasure({
+    erase: async (request) => {
+      if (!open || !writer.isAlive()) throw new StoreUnavailableError('writer_stopped');
+      return writer.erase(request);
+    },
+    now, retentionDays, tombstoneDays, intervalMs: retentionIntervalMs, log, metrics,
+  });
   const lifecycle: StoreLifecycle = {
     async ping() {
       if (!open || !writer.isAlive()) return false;
@@ -140,18 +158,21 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     async close() {
       if (!open) return;
       open = false;
+      await erasure.stop();
       await reads.close();
       await queue.drained();
       await writer.close();
       db.close();
     },
   };
-  return { sink, reader: reads.reader, eraser, lifecycle };
+  return { sink, reader: reads.reader, eraser: erasure.eraser, lifecycle };
 }
 
-/** The batch writer and search indexing on the caller's own connection, for `:memory:` databases. */
+/** The batch writer, the eraser and search indexing on the caller's own connection, for `:memory:` databases. */
 function inlineWriter(db: DatabaseSync, onIndexError: (code: string) => void): Writer {
-  const writeBatch = prepareBatchWriter(db);
+  const tombstones = prepareTombstones(db);
+  const writeBatch = prepareBatchWriter(db, tombstones);
+  const erase = eraseRunner(prepareEraser(db, tombstones));
   const indexing = scheduleIndexing(prepareSearchIndexer(db), (error) => onIndexError(sqliteErrorCode(error)));
   return {
     async write(requests) {
@@ -159,6 +180,7 @@ function inlineWriter(db: DatabaseSync, onIndexError: (code: string) => void): W
       indexing.afterWrite();
       return outcome;
     },
+    erase: async (request) => erase(request),
     isAlive: () => db.isOpen,
     close: async () => indexing.finish(),
   };

@@ -9,6 +9,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { prepareMessageWriter } from './message-writer.ts';
 import type { InsertResult } from '../store.ts';
 import { sqliteErrorCode } from './sqlite-error.ts';
+import type { Tombstones } from './tombstones.ts';
 import { inWriteTransaction } from './transaction.ts';
 import type { InboundMessage } from '../../model/message.ts';
 
@@ -24,8 +25,8 @@ export type BatchOutcome = { ok: true; rows: RowOutcome[] } | { ok: false; code:
 
 export type BatchWriter = (requests: readonly WriteRequest[]) => BatchOutcome;
 
-export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
-  const writeMessage = prepareMessageWriter(db);
+export function prepareBatchWriter(db: DatabaseSync, tombstones?: Tombstones): BatchWriter {
+  const writeMessage = prepareMessageWriter(db, tombstones);
   const savepoint = db.prepare('SAVEPOINT message');
   const release = db.prepare('RELEASE message');
   const rollbackToSavepoint = db.prepare('ROLLBACK TO message');

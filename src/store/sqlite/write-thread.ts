@@ -5,10 +5,11 @@
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../store.ts';
 import type { BatchOutcome, WriteRequest } from './write-batch.ts';
-import type { FromWriter, ToWriter } from './writer-messages.ts';
+import type { EraseOutcome, EraseRequest, FromWriter, ToWriter } from './writer-messages.ts';
 
 export type WriteThread = {
   write(requests: readonly WriteRequest[]): Promise<BatchOutcome>;
+  erase(request: EraseRequest): Promise<EraseOutcome>;
   isAlive(): boolean;
   /** Closes the write connection after the batches already sent, and ends the thread. */
   close(): Promise<void>;
@@ -27,7 +28,15 @@ export type WriteThreadOptions = {
 /** Starts the writer thread and resolves once it has opened the database (or rejects if it cannot). */
 export function startWriteThread({ path, onUnexpectedExit, onIndexError }: WriteThreadOptions): Promise<WriteThread> {
   const worker = new Worker(new URL('./write-worker.ts', import.meta.url), { workerData: { path } });
-  const pending: { resolve: (outcome: BatchOutcome) => void; reject: (error: Error) => void }[] = [];
+  // Answers come in the order of the requests (writer-messages.ts).
+  const pending: { resolve: (outcome: BatchOutcome | EraseOutcome) => void; reject: (error: Error) => void }[] = [];
+  function send<Outcome>(message: ToWriter): Promise<Outcome> {
+    if (!alive) return Promise.reject(new StoreUnavailableError('writer_stopped'));
+    return new Promise((resolve, reject) => {
+      pending.push({ resolve: resolve as (outcome: BatchOutcome | EraseOutcome) => void, reject });
+      worker.postMessage(message);
+    });
+  }
   let alive = true;
   let started = false;
   let closing = false;
@@ -43,13 +52,8 @@ export function startWriteThread({ path, onUnexpectedExit, onIndexError }: Write
   worker.on('error', () => {});
 
   const thread: WriteThread = {
-    write(requests) {
-      if (!alive) return Promise.reject(new StoreUnavailableError('writer_stopped'));
-      return new Promise((resolve, reject) => {
-        pending.push({ resolve, reject });
-        worker.postMessage({ kind: 'write', requests } satisfies ToWriter);
-      });
-    },
+    write: (requests) => send<BatchOutcome>({ kind: 'write', requests }),
+    erase: (request) => send<EraseOutcome>(request),
     isAlive: () => alive,
     async close() {
       closing = true;
@@ -64,7 +68,7 @@ export function startWriteThread({ path, onUnexpectedExit, onIndexError }: Write
 
   return new Promise((resolve, reject) => {
     worker.on('message', (message: FromWriter) => {
-      if (message.kind === 'written') {
+      if (message.kind === 'written' || message.kind === 'erased') {
         pending.shift()?.resolve(message.outcome);
       } else if (message.kind === 'index_failed') {
         onIndexError?.(message.code);

@@ -1,11 +1,15 @@
 // The writer thread's entry point (started by write-thread.ts, never imported). It owns the only
 // write connection: every durable commit, and so every fsync, happens here, off the event loop that
-// serves HTTP. It answers each batch only after its COMMIT has returned, and between batches
-// brings the search index up to date (search-index.ts).
+// serves HTTP. It answers each batch only after its COMMIT has returned, runs the deletes of erasure
+// and retention (message-eraser.ts) between batches, and brings the search index up to date
+// (search-index.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DatabaseSync } from 'node:sqlite';
 import { openSqliteDatabase } from './open-database.ts';
 import { prepareSearchIndexer, scheduleIndexing } from './search-index.ts';
+import { eraseRunner } from './erase-runner.ts';
+import { prepareEraser } from './message-eraser.ts';
+import { prepareTombstones } from './tombstones.ts';
 import { prepareBatchWriter } from './write-batch.ts';
 import { sqliteErrorCode } from './sqlite-error.ts';
 import type { FromWriter, ToWriter } from './writer-messages.ts';
@@ -25,12 +29,16 @@ const CHECKPOINT_EVERY_PAGES = 2_000;
 const db = openOrReport((workerData as { path: string }).path);
 if (db !== null) {
   db.exec(`PRAGMA wal_autocheckpoint = ${CHECKPOINT_EVERY_PAGES}`);
-  const writeBatch = prepareBatchWriter(db);
+  const tombstones = prepareTombstones(db);
+  const writeBatch = prepareBatchWriter(db, tombstones);
+  const erase = eraseRunner(prepareEraser(db, tombstones));
   const indexing = scheduleIndexing(prepareSearchIndexer(db), (error) => reply({ kind: 'index_failed', code: sqliteErrorCode(error) }));
   port.on('message', (message: ToWriter) => {
     if (message.kind === 'write') {
       reply({ kind: 'written', outcome: writeBatch(message.requests) });
       indexing.afterWrite();
+    } else if (message.kind !== 'close') {
+      reply({ kind: 'erased', outcome: erase(message) });
     } else {
       indexing.finish();
       // Closing the port ends the thread once this handler returns.

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { prepareMessageWriter, TOP_SENDERS } from '../../../src/store/sqlite/message-writer.ts';
+import { prepareMessageWriter } from '../../../src/store/sqlite/message-writer.ts';
+import { TOP_SENDERS } from '../../../src/store/sqlite/top-senders.ts';
 import { migrate, MIGRATIONS } from '../../../src/store/sqlite/migrations.ts';
 import { inWriteTransaction } from '../../../src/store/sqlite/transaction.ts';
 import { message } from '../../support/service.ts';

@@ -1,0 +1,115 @@
+// Erasure and retention on SQLite, from the main thread: each delete is a request to the one writer
+// (message-eraser.ts does the work there), in chunks, each its own transaction, so write batches go
+// on between them and a crash leaves every chunk whole or untouched.
+// - Erasure by sender deletes chunk after chunk until the sender has no message left.
+// - Retention is a background loop: every pass erases, oldest first, the messages received
+//   (created_at) more than retentionDays ago, each leaving a tombstone as an erasure does, then
+//   deletes tombstones older than tombstoneDays. "Now" is the injected clock, so tests drive it.
+//   Between two chunks it pauses, so a purge of 100,000 messages never holds the writer for long.
+import type { Logger } from '../../observability/log.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { StoreUnavailableError, type MessageEraser } from '../store.ts';
+import type { EraseOutcome, EraseRequest } from './writer-messages.ts';
+
+const DAY_MS = 86_400_000;
+/** Rows per delete transaction: a few milliseconds of the writer's time. */
+export const ERASE_CHUNK = 500;
+/** Between two chunks of a purge: write batches waiting meanwhile go first. */
+const PURGE_PAUSE_MS = 10;
+const FIRST_PASS_MS = 1_000;
+
+export type SqliteEraserOptions = {
+  erase(request: EraseRequest): Promise<EraseOutcome>;
+  now: () => Date;
+  /** Null keeps messages for ever (tombstones still expire). */
+  retentionDays: number | null;
+  tombstoneDays: number;
+  /** Between two retention passes. */
+  intervalMs: number;
+  log?: Logger;
+  metrics?: Metrics;
+};
+
+export type SqliteErasure = {
+  eraser: MessageEraser;
+  /** One retention pass now; resolves with what it deleted. */
+  purge(): Promise<{ messages: number; tombstones: number }>;
+  /** Stops the loop; resolves once a pass under way has finished its current chunk. */
+  stop(): Promise<void>;
+};
+
+export function startSqliteErasure({ erase, now, retentionDays, tombstoneDays, intervalMs, log, metrics }: SqliteEraserOptions): SqliteErasure {
+  const erased = metrics?.counter({
+    name: 'messages_erased_total',
+    help: 'Messages erased: by request for one message or one sender, or by retention.',
+    labelNames: ['reason'],
+  });
+  for (const reason of ['message', 'sender', 'retention']) erased?.inc({ reason }, 0);
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> = Promise.resolve();
+
+  async function count(request: EraseRequest): Promise<number> {
+    const outcome = await erase(request);
+    // Nothing was erased in a failed chunk (it rolled back): a retry is safe.
+    if (!outcome.ok) throw new StoreUnavailableError('commit_failed');
+    return outcome.count;
+  }
+
+  /** Repeats a chunked delete until a chunk comes back short, or the loop stops. */
+  async function untilDone(chunk: () => EraseRequest, reason: string | null, pause: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await count(chunk());
+      total += deleted;
+      if (reason !== null) erased?.inc({ reason }, deleted);
+      if (deleted < ERASE_CHUNK || stopped) return total;
+      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  async function purge(): Promise<{ messages: number; tombstones: number }> {
+    const at = now();
+    const ago = (days: number) => new Date(at.getTime() - days * DAY_MS).toISOString();
+    const erasedAt = at.toISOString();
+    const messages = retentionDays === null
+      ? 0
+      : await untilDone(() => ({ kind: 'purge_received', cutoff: ago(retentionDays), erasedAt, limit: ERASE_CHUNK }), 'retention', PURGE_PAUSE_MS);
+    const tombstones = await untilDone(() => ({ kind: 'purge_tombstones', cutoff: ago(tombstoneDays), limit: ERASE_CHUNK }), null, PURGE_PAUSE_MS);
+    if (messages > 0 || tombstones > 0) log?.log('INFO', { msg: 'retention pass', erased: messages, tombstones_purged: tombstones });
+    return { messages, tombstones };
+  }
+
+  function schedule(delayMs: number): void {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      timer = null;
+      running = purge()
+        .catch(() => log?.log('ERROR', { msg: 'a retention pass failed; the next one carries on' }))
+        .finally(() => schedule(intervalMs));
+    }, delayMs);
+    // The loop alone never keeps the process alive.
+    timer.unref();
+  }
+  // The first pass soon after start: what expired while the service was down goes at once.
+  schedule(Math.min(intervalMs, FIRST_PASS_MS));
+
+  const eraser: MessageEraser = {
+    async eraseMessage(messageId) {
+      const deleted = await count({ kind: 'erase_message', messageId, erasedAt: now().toISOString() });
+      erased?.inc({ reason: 'message' }, deleted);
+      return deleted;
+    },
+    eraseSender: (from) => untilDone(() => ({ kind: 'erase_sender', from, erasedAt: now().toISOString(), limit: ERASE_CHUNK }), 'sender', 0),
+  };
+
+  return {
+    eraser,
+    purge,
+    async stop() {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      await running;
+    },
+  };
+}

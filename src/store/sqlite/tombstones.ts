@@ -1,0 +1,49 @@
+// Tombstones of erased and expired ids (migration 5), so a provider's redelivery is acknowledged and
+// not stored again: Meta retries for up to 7 days. Only a keyed hash of each id is kept, HMAC-SHA256
+// under a random key made once per database (settings.tombstone_key): the table does not list the
+// ids themselves. Tombstones older than the configured period are purged. The count is kept in
+// message_totals, so the writer checks the table only while it holds any.
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+
+export type Tombstones = {
+  /** Whether `messageId` was erased within the tombstone period. */
+  holds(messageId: string): boolean;
+  /** Records `messageId` as erased at `erasedAt` (call inside the erasure's transaction). */
+  add(messageId: string, erasedAt: string): void;
+  /** Deletes up to `limit` tombstones made before `cutoff`; returns how many. */
+  purgeBefore(cutoff: string, limit: number): number;
+};
+
+export function prepareTombstones(db: DatabaseSync): Tombstones {
+  const { value } = db.prepare("SELECT value FROM settings WHERE name = 'tombstone_key'").get() as { value: Uint8Array };
+  const key: KeyObject = createSecretKey(value);
+  const hash = (messageId: string) => createHmac('sha256', key).update(messageId, 'utf8').digest();
+  const count = db.prepare('SELECT tombstone_count AS n FROM message_totals WHERE id = 1');
+  const find = db.prepare('SELECT 1 AS found FROM erased_ids WHERE id_hash = ?');
+  // A second erasure of the same id moves its time forward, so the tombstone lasts a full period.
+  const insert = db.prepare(
+    'INSERT INTO erased_ids (id_hash, erased_at) VALUES (?, ?) ON CONFLICT (id_hash) DO UPDATE SET erased_at = excluded.erased_at',
+  );
+  const purge = db.prepare(
+    'DELETE FROM erased_ids WHERE id_hash IN (SELECT id_hash FROM erased_ids WHERE erased_at < ? ORDER BY erased_at LIMIT ?)',
+  );
+  const store = db.prepare('UPDATE message_totals SET tombstone_count = ? WHERE id = 1');
+  // Read inside each check: another transaction of this same connection may have changed it.
+  const held = () => (count.get() as { n: number }).n;
+
+  return {
+    holds: (messageId) => held() > 0 && find.get(hash(messageId)) !== undefined,
+    add(messageId, erasedAt) {
+      const idHash = hash(messageId);
+      const existed = find.get(idHash) !== undefined;
+      insert.run(idHash, erasedAt);
+      if (!existed) store.run(held() + 1);
+    },
+    purgeBefore(cutoff, limit) {
+      const purged = Number(purge.run(cutoff, limit).changes);
+      if (purged > 0) store.run(held() - purged);
+      return purged;
+    },
+  };
+}

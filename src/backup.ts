@@ -27,6 +27,7 @@ if (destination === undefined || process.argv.length !== 3) fail('usage: node sr
 const loaded = loadConfig(process.env, (path) => readFileSync(path, 'utf8'));
 if (!loaded.ok) fail(`invalid configuration: ${loaded.error}`, 2);
 const { database } = loaded.value;
+if (database.kind === 'postgres') fail('DATABASE_URL names PostgreSQL: back it up with pg_dump or your provider\'s backups', 2);
 if (database.path === ':memory:') fail('DATABASE_URL names an in-memory database: there is nothing to back up', 2);
 
 // The copy holds the same personal data: readable by its owner alone, and never over another file.

@@ -11,6 +11,7 @@ import { createHttpServer } from './http/http-server.ts';
 import { createLogger } from './observability/log.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { registerProcessMetrics } from './observability/process-metrics.ts';
+import { openPostgresStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 import type { Store } from './store/store.ts';
 
@@ -47,15 +48,21 @@ registerProcessMetrics(metrics);
 const store = await openStoreOrExit();
 
 async function openStoreOrExit(): Promise<Store> {
+  const { database, writeQueueLimit: queueLimit, retentionDays, tombstoneDays } = config;
   try {
+    if (database.kind === 'postgres') {
+      return await openPostgresStore({
+        database: database.url,
+        poolSize: database.poolSize,
+        readPoolSize: config.reads.concurrency,
+        queueLimit, retentionDays, tombstoneDays, log, metrics,
+      });
+    }
     return await openSqliteStore({
-      path: config.database.path,
-      queueLimit: config.writeQueueLimit,
+      path: database.path,
+      queueLimit,
       readThreads: config.reads.threads,
-      retentionDays: config.retentionDays,
-      tombstoneDays: config.tombstoneDays,
-      log,
-      metrics,
+      retentionDays, tombstoneDays, log, metrics,
       // Without its writer the service cannot do its job, and /health/live would still answer:
       // exit non-zero, so that the supervisor (compose's restart policy, Kubernetes) starts afresh.
       onWriterStopped: () => shutdown({ reason: 'writer_stopped' }, 1),

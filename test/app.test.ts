@@ -20,7 +20,8 @@ async function startInProcess(t: TestContext) {
   const loaded = loadConfig({ WEBHOOK_SECRET: SECRET, DATABASE_URL: `sqlite:///${join(dir, 'app.db')}` });
   assert.ok(loaded.ok);
   const metrics = createMetrics();
-  const store = await openSqliteStore({ path: loaded.value.database.path, queueLimit: loaded.value.writeQueueLimit, metrics });
+  assert.equal(loaded.value.database.kind, 'sqlite');
+  const store = await openSqliteStore({ path: loaded.value.database.kind === 'sqlite' ? loaded.value.database.path : '', queueLimit: loaded.value.writeQueueLimit, metrics });
   const log = createLogger({ level: 'DEBUG', write: () => {} });
   const connections = createConnectionTracker();
   const { handler } = createApp({ config: loaded.value, store, log, metrics, connections });

@@ -4,10 +4,14 @@
 // with a message naming the variable and what it accepts.
 import { LOG_LEVELS, type LogLevel } from '../observability/log.ts';
 import { parseStandardWebhooksSecret } from '../ingest/schemes/standard-webhooks.ts';
-import { createEnvReader, type Env, type ReadFile } from './env-reader.ts';
+import { parseDatabaseUrl as parsePostgresUrl, type DatabaseUrl } from '../store/postgres/wire/url.ts';
+import { createEnvReader, type Env, type EnvReader, type ReadFile } from './env-reader.ts';
 import { weakSecretWarnings } from './weak-secrets.ts';
 
-export type DatabaseLocation = { kind: 'sqlite'; path: string };
+export type DatabaseLocation =
+  | { kind: 'sqlite'; path: string }
+  /** `poolSize`: connections of the write pool (the read pool has READ_CONCURRENCY). */
+  | { kind: 'postgres'; url: DatabaseUrl; poolSize: number };
 
 export type ReadLimits = {
   /** Reader threads, each with its own read-only connection (SQLite). */
@@ -60,13 +64,13 @@ export type Config = {
 export type ConfigResult = { ok: true; value: Config; warnings: string[] } | { ok: false; error: string };
 
 const SQLITE_FORMS = 'sqlite:///relative/path, sqlite:////absolute/path or sqlite:///:memory:';
+const POSTGRES_FORM = 'postgres://user:password@host:port/database?sslmode=disable|require|verify-full';
 const MIB = 1024 * 1024;
 
 export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult {
   const read = createEnvReader(env, readFile);
 
-  const database = parseDatabaseUrl(env.DATABASE_URL ?? 'sqlite:///data/app.db');
-  if (database === null) read.fail(`DATABASE_URL: unsupported value; accepted forms: ${SQLITE_FORMS}`);
+  const database = readDatabase(env.DATABASE_URL ?? 'sqlite:///data/app.db', read);
 
   const levelText = (env.LOG_LEVEL ?? 'INFO').trim().toUpperCase();
   const logLevel = levelText === 'WARNING' ? 'WARN' : levelText;
@@ -166,11 +170,26 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
   };
 }
 
+/** The database DATABASE_URL names: a SQLite file, or a PostgreSQL server (its password may come from DATABASE_PASSWORD_FILE). */
+function readDatabase(url: string, read: EnvReader): DatabaseLocation | null {
+  if (/^postgres(?:ql)?:/i.test(url)) {
+    const [password] = read.secrets('DATABASE_PASSWORD', { single: true });
+    const parsed = parsePostgresUrl(url, password === undefined ? {} : { password });
+    // The parser's errors never quote the URL or its password.
+    if (!parsed.ok) read.fail(`DATABASE_URL: ${parsed.error}; accepted form: ${POSTGRES_FORM}`);
+    const poolSize = read.integer('DATABASE_POOL_SIZE', 4, 2, 100);
+    return parsed.ok ? { kind: 'postgres', url: parsed.value, poolSize } : null;
+  }
+  const sqlite = parseDatabaseUrl(url);
+  if (sqlite === null) read.fail(`DATABASE_URL: unsupported value; accepted forms: ${SQLITE_FORMS}, or ${POSTGRES_FORM}`);
+  return sqlite;
+}
+
 /**
  * SQLAlchemy-style SQLite URLs: three slashes then a relative path, four slashes for an absolute
  * path, or `:memory:`. Returns null for anything else, so the caller can name the accepted forms.
  */
-export function parseDatabaseUrl(url: string): DatabaseLocation | null {
+export function parseDatabaseUrl(url: string): (DatabaseLocation & { kind: 'sqlite' }) | null {
   const prefix = 'sqlite:///';
   if (!url.startsWith(prefix)) return null;
   const path = url.slice(prefix.length);

@@ -12,7 +12,7 @@ import type { ValidationIssue } from '../model/validation.ts';
 import type { LogFields } from '../observability/log.ts';
 import { StoreUnavailableError, type InsertResult, type MessageSink } from '../store/store.ts';
 import type { IngestOutcomes } from './ingest-metrics.ts';
-import type { PayloadDecoder } from './payload-decoder.ts';
+import type { DecodedItem, PayloadDecoder } from './payload-decoder.ts';
 import type { SignatureScheme } from './signature-scheme.ts';
 
 export type IngestSource = {
@@ -72,7 +72,8 @@ export function ingestRoute(source: IngestSource, { sink, budget, outcomes, now,
     outcomes.ignored(source.name, decoded.ignored);
     const messages: InboundMessage[] = [];
     const skipped: ValidationIssue[][] = [];
-    for (const item of decoded.items) {
+    for (const decodedItem of decoded.items) {
+      const item = storable(decodedItem, sink);
       if (item.ok) messages.push(item.message);
       else if (source.invalidItems === 'refuse') throw new HttpError('validation_error', { issues: item.issues });
       else skipped.push(item.issues);
@@ -93,6 +94,14 @@ export function ingestRoute(source: IngestSource, { sink, budget, outcomes, now,
   }
 
   return { method: 'POST', path: source.path, handler: receive, onAnswered: outcomes.recorder(source.name) };
+}
+
+/** A valid message this backend cannot store exactly as received is invalid here (store.ts, unstorableField). */
+function storable(item: DecodedItem, sink: MessageSink): DecodedItem {
+  if (!item.ok) return item;
+  const field = sink.unstorableField(item.message);
+  if (field === null) return item;
+  return { ok: false, issues: [{ loc: ['body', field], msg: 'Value error, this database cannot store the character U+0000 (NUL)', type: 'value_error' }] };
 }
 
 /** What a request came to: created if any message was new, else duplicate, else erased; ignored with none. */

@@ -19,6 +19,12 @@ export interface MessageSink {
    * a duplicate); with any other error when a message could not be stored.
    */
   insertMany(messages: readonly InboundMessage[]): Promise<InsertResult[]>;
+  /**
+   * The field of a valid message that this backend cannot store exactly as received, or null. The
+   * ingest routes ask before insertMany and refuse such a message as invalid (422, or skipped in a
+   * batch). SQLite stores every valid message; PostgreSQL's text cannot hold U+0000.
+   */
+  unstorableField(message: InboundMessage): 'message_id' | 'text' | null;
 }
 
 /** A place in the listing order (instant, then message_id); a page starts just after it. */

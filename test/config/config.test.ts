@@ -80,7 +80,9 @@ const invalid: [string, Record<string, string>, RegExp][] = [
   ['PORT', { PORT: '70000' }, /PORT: must be an integer from 0 to 65535/],
   ['PORT', { PORT: 'eighty' }, /PORT/],
   ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL: .*DEBUG, INFO, WARN .*ERROR/],
-  ['DATABASE_URL', { DATABASE_URL: 'postgres://db/app' }, /DATABASE_URL: .*sqlite:\/\/\/relative\/path/],
+  ['DATABASE_URL', { DATABASE_URL: 'mysql://db/app' }, /DATABASE_URL: .*sqlite:\/\/\/relative\/path.*postgres:\/\/user:password@host/],
+  ['DATABASE_URL', { DATABASE_URL: 'postgres://db/app' }, /DATABASE_URL: a user is required; accepted form: postgres:\/\//],
+  ['DATABASE_POOL_SIZE', { DATABASE_URL: 'postgres://u@db/app?sslmode=disable', DATABASE_POOL_SIZE: '1' }, /DATABASE_POOL_SIZE: must be an integer from 2 to 100/],
   ['MAX_BODY_BYTES', { MAX_BODY_BYTES: '0' }, /MAX_BODY_BYTES/],
   ['MAX_BUFFERED_BODY_BYTES', { MAX_BUFFERED_BODY_BYTES: '10' }, /MAX_BUFFERED_BODY_BYTES: must be an integer from the largest body limit/],
   ['STANDARD_WEBHOOKS_SECRETS', { STANDARD_WEBHOOKS_SECRETS: 'whsec_c2hvcnQ=' }, /STANDARD_WEBHOOKS_SECRETS: value 1 is not a secret/],
@@ -114,4 +116,21 @@ test('WRITE_QUEUE_LIMIT accepts integers from 1 to 1000000 and nothing else', ()
   for (const bad of ['0', '1000001', '-5', '2.5', 'many', '']) {
     assert.equal(limit(bad), 'WRITE_QUEUE_LIMIT: must be an integer from 1 to 1000000', `rejects ${JSON.stringify(bad)}`);
   }
+});
+
+test('a PostgreSQL DATABASE_URL selects PostgreSQL; its password may come from DATABASE_PASSWORD_FILE, and no error quotes it', () => {
+  const files: Record<string, string> = { '/run/secrets/db': 's3cret-from-file\n' };
+  const loaded = loadConfig(
+    { DATABASE_URL: 'postgresql://app@db.internal:6432/ingest?sslmode=verify-full', DATABASE_PASSWORD_FILE: '/run/secrets/db' },
+    (path) => files[path] ?? '',
+  );
+  assert.ok(loaded.ok);
+  assert.equal(loaded.value.database.kind, 'postgres');
+  if (loaded.value.database.kind !== 'postgres') return;
+  assert.equal(loaded.value.database.url.password, 's3cret-from-file');
+  assert.deepEqual([loaded.value.database.url.host, loaded.value.database.url.port, loaded.value.database.url.database], ['db.internal', 6432, 'ingest']);
+  assert.equal(loaded.value.database.poolSize, 4);
+  const refused = loadConfig({ DATABASE_URL: 'postgres://app:hunter2-password@db/ingest?sslmode=prefer' });
+  assert.ok(!refused.ok);
+  assert.doesNotMatch(refused.error, /hunter2/);
 });

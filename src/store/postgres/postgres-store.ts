@@ -155,6 +155,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         const createdAt = now().toISOString();
         return queue.pushMany(messages.map((message) => ({ message, createdAt })));
       },
+      unstorableField: (message) => {
+        if (message.message_id.includes('\0')) return 'message_id';
+        return message.text?.includes('\0') === true ? 'text' : null;
+      },
     },
     reader,
     eraser: createEraser(eraserContext),

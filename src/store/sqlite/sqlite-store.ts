@@ -138,6 +138,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       const createdAt = now().toISOString();
       return queue.pushMany(messages.map((message) => ({ message, createdAt })));
     },
+    unstorableField: () => null,
   };
   const erasure = startSqliteErasure({
     erase: async (request) => {

@@ -76,7 +76,8 @@ async function openStoreOrExit(): Promise<Store> {
 }
 
 const connections = createConnectionTracker();
-const { handler, adminHandler } = createApp({ config, store, log, metrics, connections });
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { handler, adminHandler, closeStreams } = createApp({ config, store, log, metrics, connections, version });
 const dropped = metrics.counter({ name: 'http_connections_dropped_total', help: 'Connections closed on arrival because the listener had its most open.' });
 dropped.inc({}, 0);
 const onDrop = () => dropped.inc();
@@ -110,6 +111,8 @@ function shutdown(cause: { signal: string } | { reason: string }, code: number):
   if (stopping) return;
   stopping = true;
   log.log(code === 0 ? 'INFO' : 'ERROR', { msg: 'shutting down', ...cause });
+  // Streams never end by themselves: end them now, so their connections can close.
+  closeStreams();
   // Stop accepting; in-flight requests finish; keep-alive sockets close as soon as they are idle
   // (checked every 100 ms, since a busy one becomes idle after its response). A grace timer bounds
   // the wait so a slow client cannot hold the exit hostage. Then the store commits whatever is

@@ -55,6 +55,8 @@ export type Config = {
   reads: ReadLimits;
   /** Bearer tokens; an empty list leaves reads and scrapes open, and erasure disabled. */
   tokens: { read: string[]; metrics: string[]; admin: string[] };
+  /** The message stream (GET /messages/stream). */
+  streams: { maxStreams: number; bufferBytes: number; heartbeatMs: number; pollMs: number };
   /** Messages received longer ago than this many days are erased; null keeps them. */
   retentionDays: number | null;
   /** Days an erased id stays refused (a tombstone). */
@@ -133,6 +135,13 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
       read.fail(`STANDARD_WEBHOOKS_SECRETS: value ${index + 1} is not a secret: whsec_ followed by the base64 of 24 to 64 bytes`);
     }
   });
+  const streams = {
+    maxStreams: read.integer('MAX_STREAMS', 100, 0, 10_000),
+    bufferBytes: read.integer('STREAM_BUFFER_BYTES', 256 * 1024, 16 * 1024, 16 * MIB),
+    heartbeatMs: read.integer('STREAM_HEARTBEAT_S', 15, 1, 60) * 1000,
+    // Messages this process stores wake subscribers at once; the poll finds other replicas' ones.
+    pollMs: read.integer('STREAM_POLL_MS', 250, 20, 10_000),
+  };
   const tokens = { read: read.secrets('READ_TOKENS'), metrics: read.secrets('METRICS_TOKEN'), admin: read.secrets('ADMIN_TOKENS') };
   const retentionDays = env.RETENTION_DAYS === undefined || env.RETENTION_DAYS.trim() === '' ? null : read.integer('RETENTION_DAYS', 0, 1, 36_500);
   // Meta retries a delivery for up to 7 days: 8 covers its last retry.
@@ -156,6 +165,7 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
       maxConnections,
       reads,
       tokens,
+      streams,
       retentionDays,
       tombstoneDays,
     },

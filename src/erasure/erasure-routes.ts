@@ -6,6 +6,7 @@
 import { HttpError } from '../http/http-error.ts';
 import type { RequestContext, Route } from '../http/route.ts';
 import { exceedsCodePoints, MAX_MESSAGE_ID_CHARACTERS } from '../model/message.ts';
+import { ref } from '../model/schemas.ts';
 import type { ValidationIssue } from '../model/validation.ts';
 import { StoreUnavailableError, type MessageEraser } from '../store/store.ts';
 
@@ -39,9 +40,35 @@ export function erasureRoutes(eraser: MessageEraser | null): Route[] {
   const disabled = async (): Promise<never> => {
     throw new HttpError('erasure_disabled');
   };
+  const responses = (what: string) => ({
+    200: { description: `${what}: how many messages went. Their ids are refused for TOMBSTONE_DAYS.`, schema: ref('Erased') },
+    403: { description: 'Erasure is disabled: ADMIN_TOKENS is not set.', schema: ref('Error') },
+    422: { description: 'A malformed id or sender.', schema: ref('ValidationError') },
+    503: { description: 'Not done now; nothing of a failed chunk was erased, and repeating is safe.', schema: ref('Error'), headers: ['Retry-After'] },
+  });
   return [
-    { method: 'DELETE', path: '/messages/{message_id}', handler: eraser === null ? disabled : eraseOne },
-    { method: 'DELETE', path: '/messages', handler: eraser === null ? disabled : eraseSender },
+    {
+      method: 'DELETE',
+      path: '/messages/{message_id}',
+      handler: eraser === null ? disabled : eraseOne,
+      doc: {
+        summary: 'Erase one message by its id (percent-encoded: a / is %2F)',
+        tag: 'erasure',
+        parameters: [{ name: 'message_id', in: 'path', description: 'The message id, percent-encoded.', schema: { type: 'string', minLength: 1 } }],
+        responses: responses('Erased (1) or not stored (0)'),
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/messages',
+      handler: eraser === null ? disabled : eraseSender,
+      doc: {
+        summary: 'Erase every message of one sender',
+        tag: 'erasure',
+        parameters: [{ name: 'from', in: 'query', required: true, description: 'The sender, exactly as stored; encode + as %2B.', schema: { type: 'string', minLength: 1, maxLength: MAX_SENDER_CHARACTERS } }],
+        responses: responses('Erased'),
+      },
+    },
   ];
 }
 

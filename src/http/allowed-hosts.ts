@@ -21,6 +21,10 @@ export function requireAllowedHost(route: Route, allowed: readonly string[] | nu
   if (allowed === null) return route;
   return {
     ...route,
+    doc: route.doc === undefined ? undefined : {
+      ...route.doc,
+      responses: { ...route.doc.responses, 421: { description: 'A Host not in ALLOWED_HOSTS.', schema: { $ref: '#/components/schemas/Error' } } },
+    },
     handler: async (ctx) => {
       if (!hostAllowed(ctx.req, allowed)) throw new HttpError('misdirected_request');
       return route.handler(ctx);

@@ -31,11 +31,16 @@ export function createBearerCheck(tokens: readonly string[]): (req: IncomingMess
  * The route, answering 401 with `WWW-Authenticate: Bearer` unless the request carries one of the
  * tokens; with no tokens configured, the route as it is (open).
  */
-export function requireBearer(route: Route, tokens: readonly string[]): Route {
+export function requireBearer(route: Route, tokens: readonly string[], scheme: string): Route {
   if (tokens.length === 0) return route;
   const check = createBearerCheck(tokens);
   return {
     ...route,
+    doc: route.doc === undefined ? undefined : {
+      ...route.doc,
+      security: scheme,
+      responses: { ...route.doc.responses, 401: { description: 'No valid bearer token.', schema: { $ref: '#/components/schemas/Error' }, headers: ['WWW-Authenticate'] } },
+    },
     handler: async (ctx) => {
       const verdict = check(ctx.req);
       if (verdict !== 'ok') {

@@ -82,7 +82,7 @@ export function createDispatcher({ routes, log, recordRequest, connections, answ
       if (continueAwaited) res.writeContinue();
       continueAwaited = false;
     };
-    const ctx: RequestContext = { req, url, requestId, params: {}, logFields: {}, inviteBody };
+    const ctx: RequestContext = { req, res, url, requestId, params: {}, logFields: {}, inviteBody };
     const method = req.method ?? 'GET';
     // Metrics are labelled by route pattern, never by the raw path, so their cardinality is bounded.
     let routePath = UNMATCHED_PATH;
@@ -155,6 +155,8 @@ function errorReply(error: unknown, ctx: RequestContext): Reply {
 
 /** Writes the answer; false, writing nothing, when it does not fit the answer budget. */
 function send(req: IncomingMessage, res: ServerResponse, reply: Reply, answers: AnswerBudget): boolean {
+  // A stream's handler wrote its answer itself.
+  if ('streamed' in reply) return true;
   if (res.headersSent) {
     res.destroy();
     return true;

@@ -34,23 +34,26 @@ export function createRouter(routes: readonly Route[]): Router {
     methods.set(route.method, route);
   }
 
-  function choose(methods: Map<string, Route>, method: string, path: string, params: Record<string, string>): RouteMatch {
-    const route = methods.get(method) ?? (method === 'HEAD' ? methods.get('GET') : undefined);
-    if (route !== undefined) return { kind: 'found', route, params };
-    const allow = [...methods.keys()];
-    if (allow.includes('GET')) allow.push('HEAD');
-    return { kind: 'method_not_allowed', allow, path };
-  }
+  const pick = (methods: Map<string, Route>, method: string) => methods.get(method) ?? (method === 'HEAD' ? methods.get('GET') : undefined);
 
   return (method, path) => {
+    // Every route this path names, the exact one first: `/messages/stream` is both an exact path
+    // (GET) and a `/messages/{message_id}` (DELETE), and each method goes to its own.
+    const candidates: { methods: Map<string, Route>; path: string; params: Record<string, string> }[] = [];
     const exact = byPath.get(path);
-    if (exact !== undefined) return choose(exact, method, path, {});
+    if (exact !== undefined) candidates.push({ methods: exact, path, params: {} });
     for (const pattern of patterns.values()) {
-      if (!path.startsWith(pattern.prefix)) continue;
-      const segment = path.slice(pattern.prefix.length);
-      if (segment === '' || segment.includes('/')) continue;
-      return choose(pattern.methods, method, pattern.path, { [pattern.name]: segment });
+      const segment = path.startsWith(pattern.prefix) ? path.slice(pattern.prefix.length) : '';
+      if (segment !== '' && !segment.includes('/')) candidates.push({ methods: pattern.methods, path: pattern.path, params: { [pattern.name]: segment } });
     }
-    return { kind: 'not_found' };
+    for (const candidate of candidates) {
+      const route = pick(candidate.methods, method);
+      if (route !== undefined) return { kind: 'found', route, params: candidate.params };
+    }
+    const first = candidates[0];
+    if (first === undefined) return { kind: 'not_found' };
+    const allow = [...new Set(candidates.flatMap((candidate) => [...candidate.methods.keys()]))];
+    if (allow.includes('GET')) allow.push('HEAD');
+    return { kind: 'method_not_allowed', allow, path: first.path };
   };
 }

@@ -6,7 +6,8 @@
 import type { KeyObject } from 'node:crypto';
 import { assertDeclaredLength, assertJsonContentType, readBody, type BodyBudget } from '../http/body.ts';
 import { HttpError } from '../http/http-error.ts';
-import type { RequestContext, Route } from '../http/route.ts';
+import type { ParameterDoc, RequestContext, Route, RouteDoc, Schema } from '../http/route.ts';
+import { ref } from '../model/schemas.ts';
 import type { InboundMessage } from '../model/message.ts';
 import type { ValidationIssue } from '../model/validation.ts';
 import type { LogFields } from '../observability/log.ts';
@@ -31,6 +32,8 @@ export type IngestSource = {
    * not make the item valid).
    */
   invalidItems: 'refuse' | 'skip';
+  /** For /openapi.json: what the route is, the signature headers it reads, the body it takes. */
+  doc: { summary: string; description: string; headers: readonly ParameterDoc[]; body: Schema };
 };
 
 export type IngestDeps = {
@@ -93,7 +96,26 @@ export function ingestRoute(source: IngestSource, { sink, budget, outcomes, now,
     return { status: 200, body: { status: 'ok' } };
   }
 
-  return { method: 'POST', path: source.path, handler: receive, onAnswered: outcomes.recorder(source.name) };
+  return { method: 'POST', path: source.path, handler: receive, onAnswered: outcomes.recorder(source.name), doc: ingestDoc(source) };
+}
+
+function ingestDoc(source: IngestSource): RouteDoc {
+  const unavailable = 'Not stored now (the write queue full, the commit failed, the bodies in flight too many): retrying is safe.';
+  return {
+    summary: source.doc.summary,
+    description: source.doc.description,
+    tag: 'ingest',
+    parameters: source.doc.headers,
+    requestBody: { description: `The payload, at most ${source.maxBodyBytes} bytes, signed over its exact bytes.`, schema: source.doc.body },
+    responses: {
+      200: { description: 'Stored now, already stored, or erased earlier: in every case durable, and never stored twice.', schema: ref('Accepted') },
+      401: { description: 'The signature is missing, malformed, wrong, or (with timestamps) too old.', schema: ref('Error') },
+      413: { description: `The body is over ${source.maxBodyBytes} bytes.`, schema: ref('Error') },
+      415: { description: 'A Content-Type that is not JSON.', schema: ref('Error') },
+      422: { description: source.invalidItems === 'refuse' ? 'The payload is not valid; nothing was stored.' : 'The body is not a notification of this provider.', schema: ref('ValidationError') },
+      503: { description: source.name === 'webhook' ? `${unavailable} Also: WEBHOOK_SECRET unset.` : unavailable, schema: ref('Error'), headers: ['Retry-After'] },
+    },
+  };
 }
 
 /** A valid message this backend cannot store exactly as received is invalid here (store.ts, unstorableField). */

@@ -8,6 +8,11 @@ export function metricsRoutes(metrics: Metrics): Route[] {
       method: 'GET',
       path: '/metrics',
       handler: async () => ({ status: 200, text: await metrics.render(), contentType: METRICS_CONTENT_TYPE }),
+      doc: {
+        summary: 'Prometheus text exposition of every metric family',
+        tag: 'observability',
+        responses: { 200: { description: 'The exposition, version 0.0.4.', schema: { type: 'string' }, contentType: METRICS_CONTENT_TYPE } },
+      },
     },
   ];
 }

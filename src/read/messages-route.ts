@@ -5,7 +5,8 @@
 import { HttpError } from '../http/http-error.ts';
 import type { RequestContext, Route } from '../http/route.ts';
 import { encodeCursor } from './cursor.ts';
-import { nextPageQuery, parseMessageQuery } from './query.ts';
+import { ref } from '../model/schemas.ts';
+import { MESSAGE_QUERY_PARAMETERS, nextPageQuery, parseMessageQuery } from './query.ts';
 import type { BoundedReader } from './read-gate.ts';
 import type { RefusalMapper } from './read-refusals.ts';
 
@@ -24,5 +25,21 @@ export function messageRoutes({ reader, refusals, maxPageBytes }: MessagesDeps):
     return { status: 200, body: { data: page.messages, total: page.total, limit, offset }, headers };
   }
 
-  return [{ method: 'GET', path: '/messages', handler: list }];
+  return [
+    {
+      method: 'GET',
+      path: '/messages',
+      handler: list,
+      doc: {
+        summary: 'A page of stored messages, oldest instant first, and the count of all that match',
+        tag: 'read',
+        parameters: MESSAGE_QUERY_PARAMETERS,
+        responses: {
+          200: { description: 'The page; a Link header names the next one, if any.', schema: ref('MessagePage'), headers: ['Link'] },
+          422: { description: 'A parameter out of range or malformed, one entry per problem.', schema: ref('ValidationError') },
+          503: { description: 'The read was refused (its deadline, too many reads, no room for its answer).', schema: ref('Error'), headers: ['Retry-After'] },
+        },
+      },
+    },
+  ];
 }

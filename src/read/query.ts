@@ -3,12 +3,23 @@
 // A parameter given twice counts once, with its last value, as FastAPI reads it; unknown
 // parameters are ignored. A present parameter applies even when empty.
 import { normalizeTimestamp } from '../model/message.ts';
+import type { ParameterDoc } from '../http/route.ts';
 import type { Validation, ValidationIssue } from '../model/validation.ts';
 import type { MessageQuery } from '../store/store.ts';
 import { decodeCursor } from './cursor.ts';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 100;
+
+/** The parameters, as /openapi.json describes them: from the same limits the parser checks. */
+export const MESSAGE_QUERY_PARAMETERS: readonly ParameterDoc[] = [
+  { name: 'limit', in: 'query', description: 'At most this many messages.', schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT } },
+  { name: 'offset', in: 'query', description: 'Skip this many matching messages first (a cursor costs less).', schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 } },
+  { name: 'from', in: 'query', description: 'Exact sender; encode + as %2B.', schema: { type: 'string' } },
+  { name: 'since', in: 'query', description: 'Only messages at or after this instant (ISO-8601 UTC, ending in Z).', schema: { type: 'string' } },
+  { name: 'q', in: 'query', description: 'A literal substring of the text, case-insensitive for A to Z.', schema: { type: 'string' } },
+  { name: 'cursor', in: 'query', description: 'Where the page starts: copied unchanged from a Link header.', schema: { type: 'string' } },
+];
 
 /** The parameters a next-page link carries over as sent; offset is replaced by the cursor. */
 const CARRIED_OVER = ['limit', 'from', 'since', 'q'] as const;

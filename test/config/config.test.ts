@@ -24,6 +24,7 @@ test('loadConfig applies the documented defaults', () => {
     maxConnections: 1024,
     reads: { threads: 1, concurrency: 1, queueLimit: 8, timeoutMs: 2000, maxPageBytes: 1048576 },
     tokens: { read: [], metrics: [], admin: [] },
+    streams: { maxStreams: 100, bufferBytes: 262144, heartbeatMs: 15000, pollMs: 250 },
     retentionDays: null,
     tombstoneDays: 8,
   });

@@ -22,6 +22,14 @@ export type SqliteEraser = {
 type Row = { id: number; message_id: string; from_msisdn: string; text: string | null };
 
 export function prepareEraser(db: DatabaseSync, tombstones: Tombstones): SqliteEraser {
+  /** A delete transaction, after which the writer's view of the tombstones is read again. */
+  const inEraseTransaction = <T>(work: () => T): T => {
+    try {
+      return inWriteTransaction(db, work);
+    } finally {
+      tombstones.refresh();
+    }
+  };
   const byId = db.prepare('SELECT id, message_id, from_msisdn, text FROM messages WHERE message_id = ?');
   const bySender = db.prepare(
     'SELECT id, message_id, from_msisdn, text FROM messages WHERE from_msisdn = ? ORDER BY ts_key, message_id LIMIT ?',
@@ -62,7 +70,7 @@ export function prepareEraser(db: DatabaseSync, tombstones: Tombstones): SqliteE
 
   return {
     eraseMessage: (messageId, erasedAt) =>
-      inWriteTransaction(db, () => {
+      inEraseTransaction(() => {
         const row = byId.get(messageId) as Row | undefined;
         erase(row === undefined ? [] : [row], erasedAt);
         // An id not stored yet is tombstoned too: erased before it arrives, it is never stored.
@@ -70,19 +78,19 @@ export function prepareEraser(db: DatabaseSync, tombstones: Tombstones): SqliteE
         return row === undefined ? 0 : 1;
       }),
     eraseSender: (from, erasedAt, limit) =>
-      inWriteTransaction(db, () => {
+      inEraseTransaction(() => {
         const rows = bySender.all(from, limit) as Row[];
         erase(rows, erasedAt);
         return rows.length;
       }),
     purgeReceivedBefore: (cutoff, erasedAt, limit) =>
-      inWriteTransaction(db, () => {
+      inEraseTransaction(() => {
         const candidates = oldest.all(limit) as (Row & { created_at: string })[];
         const end = candidates.findIndex((row) => row.created_at >= cutoff);
         const expired = end === -1 ? candidates : candidates.slice(0, end);
         erase(expired, erasedAt);
         return expired.length;
       }),
-    purgeTombstonesBefore: (cutoff, limit) => inWriteTransaction(db, () => tombstones.purgeBefore(cutoff, limit)),
+    purgeTombstonesBefore: (cutoff, limit) => inEraseTransaction(() => tombstones.purgeBefore(cutoff, limit)),
   };
 }

@@ -9,6 +9,8 @@ import type { DatabaseSync } from 'node:sqlite';
 export type Tombstones = {
   /** Whether `messageId` was erased within the tombstone period. */
   holds(messageId: string): boolean;
+  /** Reads the count again; the eraser calls it after each of its transactions, committed or not. */
+  refresh(): void;
   /** Records `messageId` as erased at `erasedAt` (call inside the erasure's transaction). */
   add(messageId: string, erasedAt: string): void;
   /** Deletes up to `limit` tombstones made before `cutoff`; returns how many. */
@@ -29,11 +31,16 @@ export function prepareTombstones(db: DatabaseSync): Tombstones {
     'DELETE FROM erased_ids WHERE id_hash IN (SELECT id_hash FROM erased_ids WHERE erased_at < ? ORDER BY erased_at LIMIT ?)',
   );
   const store = db.prepare('UPDATE message_totals SET tombstone_count = ? WHERE id = 1');
-  // Read inside each check: another transaction of this same connection may have changed it.
   const held = () => (count.get() as { n: number }).n;
+  // Kept here so that the writer, while no tombstone exists, pays nothing per message. Only this
+  // connection changes the table, and the eraser refreshes it after every transaction.
+  let any = held() > 0;
 
   return {
-    holds: (messageId) => held() > 0 && find.get(hash(messageId)) !== undefined,
+    holds: (messageId) => any && find.get(hash(messageId)) !== undefined,
+    refresh() {
+      any = held() > 0;
+    },
     add(messageId, erasedAt) {
       const idHash = hash(messageId);
       const existed = find.get(idHash) !== undefined;

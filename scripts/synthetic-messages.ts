@@ -59,8 +59,16 @@ export function syntheticMessage(i: number, plan: SeedPlan): InboundMessage {
 
 export type SeedResult = { created: number; duplicates: number; seconds: number };
 
+/**
+ * When message i was received (`created_at`, which retention reads), as an ISO instant; by default
+ * the moment its batch is written, as the service would have stamped it.
+ */
+export type CreatedAt = (i: number) => string;
+
 /** Writes messages 0..rows-1 into the database file, `batch` per transaction, and indexes them. Idempotent. */
-export function seedDatabase(path: string, plan: SeedPlan, batch = 10_000, onBatch?: (done: number) => void): SeedResult {
+export function seedDatabase(
+  path: string, plan: SeedPlan, batch = 10_000, onBatch?: (done: number) => void, createdAt?: CreatedAt,
+): SeedResult {
   const db = openSqliteDatabase(path);
   try {
     const write = prepareMessageWriter(db);
@@ -69,9 +77,9 @@ export function seedDatabase(path: string, plan: SeedPlan, batch = 10_000, onBat
     let created = 0;
     for (let first = 0; first < plan.rows; first += batch) {
       const last = Math.min(plan.rows, first + batch);
-      const createdAt = new Date().toISOString();
+      const batchAt = new Date().toISOString();
       inWriteTransaction(db, () => {
-        for (let i = first; i < last; i++) if (write(syntheticMessage(i, plan), createdAt) === 'created') created++;
+        for (let i = first; i < last; i++) if (write(syntheticMessage(i, plan), createdAt?.(i) ?? batchAt) === 'created') created++;
       });
       searchIndex.indexNext(batch);
       onBatch?.(last);

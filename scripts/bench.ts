@@ -7,7 +7,9 @@
 //   million   the service on a database already holding --rows messages (seeded once, cached)
 //   storm     as million, while two clients loop over the most expensive reads: what readers cost ingest
 //   memory    (only when asked for) the service on `:memory:`: the gap to unique is what durability costs
-// They share one table (scripts/bench/ingest.ts).
+//   meta      WhatsApp notifications of 10 messages on /webhooks/whatsapp against /webhook singles, messages/s
+// The floors and the /webhook scenarios share one table (scripts/bench/ingest.ts); meta prints its
+// own, with its baseline (scripts/bench/meta.ts).
 // For every measurement: requests/s, p50/p99 latency, non-200 answers; from scripts/bench-probe.ts,
 // preloaded into every server, its peak RSS, event-loop delay and CPU time over all its threads (a
 // figure that other load on the machine sways less than requests/s); from the service's own
@@ -17,20 +19,21 @@
 // before the timed phase. Only 127.0.0.1 is contacted, and every run stops by itself.
 //
 //   node scripts/bench.ts [--duration 10] [--warmup 2] [--connections 64] [--rows 1000000]
-//                         [--scenarios floor,durable,unique,dup50,million,storm] [--generator node|wrk]
-//                         [--log-level INFO] [--help]
+//                         [--scenarios floor,durable,unique,dup50,million,storm,meta]
+//                         [--generator node|wrk] [--log-level INFO] [--help]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { INGEST_SCENARIOS, ingestReport, runIngest, SEEDED, type IngestRow } from './bench/ingest.ts';
+import { INGEST_SCENARIOS, ingestReport, runIngest, SEEDED, type IngestRow, type IngestScenario } from './bench/ingest.ts';
 import type { BenchOptions } from './bench/measure.ts';
+import { runMeta } from './bench/meta.ts';
 import { seededDatabase } from './bench/requests.ts';
 import { DATA, startCommand } from './bench/servers.ts';
 
-const SCENARIOS = INGEST_SCENARIOS;
+const SCENARIOS = [...INGEST_SCENARIOS, 'meta'] as const;
 type Scenario = (typeof SCENARIOS)[number];
-const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million,storm';
+const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million,storm,meta';
 
 const { values: args } = parseArgs({
   options: {
@@ -76,11 +79,14 @@ process.stdout.write(
     `${options.durationMs / 1000} s timed${options.generator === 'node' ? ` after ${options.warmupMs / 1000} s warm-up` : ''}, million = ${seededRows} rows\n`,
 );
 const ingestRows: IngestRow[] = [];
+const reports: string[] = [];
 for (const scenario of chosen as Scenario[]) {
-  ingestRows.push(await runIngest(scenario, options, seededRows));
+  if (scenario === 'meta') reports.push(await runMeta(options));
+  else ingestRows.push(await runIngest(scenario satisfies IngestScenario, options, seededRows));
   process.stderr.write(`${scenario} done\n`);
 }
 if (ingestRows.length > 0) process.stdout.write(ingestReport(ingestRows) + '\n');
+for (const report of reports) process.stdout.write('\n' + report + '\n');
 
 function wholeNumber(name: string, text: string): number {
   const value = Number(text);

@@ -7,9 +7,10 @@
 //   million   the service on a database already holding --rows messages (seeded once, cached)
 //   storm     as million, while two clients loop over the most expensive reads: what readers cost ingest
 //   memory    (only when asked for) the service on `:memory:`: the gap to unique is what durability costs
+//   purge     ingest while RETENTION_DAYS=1 purges --expired old messages, against the same database without it
 //   meta      WhatsApp notifications of 10 messages on /webhooks/whatsapp against /webhook singles, messages/s
-// The floors and the /webhook scenarios share one table (scripts/bench/ingest.ts); meta prints its
-// own, with its baseline (scripts/bench/meta.ts).
+// The floors and the /webhook scenarios share one table (scripts/bench/ingest.ts); purge and meta
+// each print their own, with their baseline (scripts/bench/purge.ts, meta.ts).
 // For every measurement: requests/s, p50/p99 latency, non-200 answers; from scripts/bench-probe.ts,
 // preloaded into every server, its peak RSS, event-loop delay and CPU time over all its threads (a
 // figure that other load on the machine sways less than requests/s); from the service's own
@@ -19,7 +20,7 @@
 // before the timed phase. Only 127.0.0.1 is contacted, and every run stops by itself.
 //
 //   node scripts/bench.ts [--duration 10] [--warmup 2] [--connections 64] [--rows 1000000]
-//                         [--scenarios floor,durable,unique,dup50,million,storm,meta]
+//                         [--expired 100000] [--scenarios floor,durable,unique,dup50,million,storm,purge,meta]
 //                         [--generator node|wrk] [--log-level INFO] [--help]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -28,12 +29,13 @@ import { parseArgs } from 'node:util';
 import { INGEST_SCENARIOS, ingestReport, runIngest, SEEDED, type IngestRow, type IngestScenario } from './bench/ingest.ts';
 import type { BenchOptions } from './bench/measure.ts';
 import { runMeta } from './bench/meta.ts';
+import { runPurge } from './bench/purge.ts';
 import { seededDatabase } from './bench/requests.ts';
 import { DATA, startCommand } from './bench/servers.ts';
 
-const SCENARIOS = [...INGEST_SCENARIOS, 'meta'] as const;
+const SCENARIOS = [...INGEST_SCENARIOS, 'purge', 'meta'] as const;
 type Scenario = (typeof SCENARIOS)[number];
-const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million,storm,meta';
+const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million,storm,purge,meta';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +43,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '64' },
     rows: { type: 'string', default: '1000000' },
+    expired: { type: 'string', default: '100000' },
     scenarios: { type: 'string', default: DEFAULT_SCENARIOS },
     generator: { type: 'string', default: 'node' },
     'log-level': { type: 'string', default: 'INFO' },
@@ -64,6 +67,7 @@ const options: BenchOptions = {
   logLevel: args['log-level'],
 };
 const seededRows = wholeNumber('rows', args.rows);
+const expired = wholeNumber('expired', args.expired);
 const chosen = args.scenarios.split(',').map((name) => name.trim());
 const unknown = chosen.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
 if (unknown.length > 0) fail(`--scenarios: unknown ${unknown.join(', ')}; accepted: ${SCENARIOS.join(', ')} (--help says what each measures)`);
@@ -81,7 +85,8 @@ process.stdout.write(
 const ingestRows: IngestRow[] = [];
 const reports: string[] = [];
 for (const scenario of chosen as Scenario[]) {
-  if (scenario === 'meta') reports.push(await runMeta(options));
+  if (scenario === 'purge') reports.push(await runPurge(options, expired));
+  else if (scenario === 'meta') reports.push(await runMeta(options));
   else ingestRows.push(await runIngest(scenario satisfies IngestScenario, options, seededRows));
   process.stderr.write(`${scenario} done\n`);
 }

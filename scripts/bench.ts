@@ -9,19 +9,28 @@
 //   memory    (only when asked for) the service on `:memory:`: the gap to unique is what durability costs
 //   purge     ingest while RETENTION_DAYS=1 purges --expired old messages, against the same database without it
 //   meta      WhatsApp notifications of 10 messages on /webhooks/whatsapp against /webhook singles, messages/s
-// The floors and the /webhook scenarios share one table (scripts/bench/ingest.ts); purge and meta
-// each print their own, with their baseline (scripts/bench/purge.ts, meta.ts).
+//   postgres  (only when asked for) SQLite against PostgreSQL with one and two replicas, CPU per message of each
+// The floors and the /webhook scenarios share one table (scripts/bench/ingest.ts); purge, meta and
+// postgres each print their own, with their baseline (scripts/bench/purge.ts, meta.ts, postgres.ts).
 // For every measurement: requests/s, p50/p99 latency, non-200 answers; from scripts/bench-probe.ts,
 // preloaded into every server, its peak RSS, event-loop delay and CPU time over all its threads (a
 // figure that other load on the machine sways less than requests/s); from the service's own
 // /metrics, scraped as the timed phase starts and ends, what it did meanwhile; and how fast a light
 // reader's /stats and /messages answer while ingest runs.
 // Servers run as their own processes; this process is the load generator, with every body signed
-// before the timed phase. Only 127.0.0.1 is contacted, and every run stops by itself.
+// before the timed phase. Only 127.0.0.1 is contacted (and the PostgreSQL named by
+// BENCH_DATABASE_URL, if set), and every run stops by itself.
 //
 //   node scripts/bench.ts [--duration 10] [--warmup 2] [--connections 64] [--rows 1000000]
 //                         [--expired 100000] [--scenarios floor,durable,unique,dup50,million,storm,purge,meta]
 //                         [--generator node|wrk] [--log-level INFO] [--help]
+//
+// postgres is not in the default list: `--scenarios postgres`, with BENCH_DATABASE_URL naming a
+// PostgreSQL where the role may create schemas and pg_trgm is installed or creatable (each
+// measurement gets a fresh schema, dropped afterwards; PostgreSQL's CPU is read only if its processes
+// are on this machine). Unset, the bench starts a throwaway cluster with scripts/pg-test-cluster.sh
+// (a PostgreSQL under /usr/lib/postgresql; run as root, or as a user who may run initdb) and removes
+// it at the end.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -29,11 +38,12 @@ import { parseArgs } from 'node:util';
 import { INGEST_SCENARIOS, ingestReport, runIngest, SEEDED, type IngestRow, type IngestScenario } from './bench/ingest.ts';
 import type { BenchOptions } from './bench/measure.ts';
 import { runMeta } from './bench/meta.ts';
+import { runPostgres } from './bench/postgres.ts';
 import { runPurge } from './bench/purge.ts';
 import { seededDatabase } from './bench/requests.ts';
 import { DATA, startCommand } from './bench/servers.ts';
 
-const SCENARIOS = [...INGEST_SCENARIOS, 'purge', 'meta'] as const;
+const SCENARIOS = [...INGEST_SCENARIOS, 'purge', 'meta', 'postgres'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million,storm,purge,meta';
 
@@ -87,6 +97,7 @@ const reports: string[] = [];
 for (const scenario of chosen as Scenario[]) {
   if (scenario === 'purge') reports.push(await runPurge(options, expired));
   else if (scenario === 'meta') reports.push(await runMeta(options));
+  else if (scenario === 'postgres') reports.push(await runPostgres(options));
   else ingestRows.push(await runIngest(scenario satisfies IngestScenario, options, seededRows));
   process.stderr.write(`${scenario} done\n`);
 }

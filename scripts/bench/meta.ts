@@ -112,7 +112,7 @@ function report(rows: Row[]): string {
   return [
     `meta: WhatsApp notifications of ${MESSAGES_PER_NOTIFICATION} text messages against /webhook singles, each on a fresh database`,
     formatTable(header, lines),
-    `stored: messages_stored after the load, which must be the messages of every request answered 200 (warm-up included)`,
+    `stored: messages_stored after the load: the messages of every request answered 200, warm-up included (wrk: up to its connections' more, in flight as it stopped)`,
     `batches vs singles: ${percent(messages(batches), messages(singles))} of the messages/s, ${percent(rate(batches.measured.load), rate(singles.measured.load))} of the requests/s`,
   ].join('\n');
 }

@@ -40,15 +40,15 @@ export function signedRequests(prefix: string, count: number, halfDuplicates: bo
   return requests;
 }
 
-/** A database holding `rows` messages, all received at seeding time. */
+/** A database holding `rows` messages, all received at seeding time; it replaces one made by other writers. */
 export function seededDatabase(rows: number): string {
-  return cachedSeed(`ingest-seed-${rows}`, rows);
+  return cachedSeed(`ingest-seed-${rows}`, rows, undefined, `ingest-seed-${rows}-`);
 }
 
 /**
  * A cached seed named `${stem}-${hash}.db`. `createdAt` stamps each message's arrival (seeding time
- * when not given); cached seeds whose name starts with `replaces` are removed before a new one is
- * made, so that a seed named after its day does not pile up copies of earlier days.
+ * when not given). Cached seeds whose name starts with `replaces` are removed before a new one is
+ * made: stale copies (older writers, earlier days) would otherwise pile up, hundreds of MB each.
  */
 export function cachedSeed(stem: string, rows: number, createdAt?: CreatedAt, replaces?: string): string {
   const key = createHash('sha256')

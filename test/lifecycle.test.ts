@@ -26,7 +26,7 @@ test('without WEBHOOK_SECRET the service starts, fails closed and is not ready',
   const reply = await postWebhook(service, message('unconfigured-1'), { secret: '' });
   assert.equal(reply.status, 503);
   assert.deepEqual(reply.body, { detail: 'webhook secret not configured' });
-  assert.deepEqual(storedRows(service.dbPath), []);
+  assert.deepEqual(await storedRows(service), []);
 
   const ready = await fetch(`${service.url}/health/ready`);
   assert.equal(ready.status, 503);
@@ -42,9 +42,9 @@ test('a message acknowledged before kill -9 is stored after a restart on the sam
   assert.equal(await first.exited, 'SIGKILL');
 
   const second = await startService(t, { dir: first.dir });
-  assert.deepEqual(storedRows(second.dbPath).map((row) => row.message_id).sort(), [...ids].sort());
+  assert.deepEqual((await storedRows(second)).map((row) => row.message_id).sort(), [...ids].sort());
   assert.equal((await postWebhook(second, message('crash-0'))).status, 200);
-  assert.equal(storedRows(second.dbPath).length, ids.length);
+  assert.equal((await storedRows(second)).length, ids.length);
 });
 
 test('SIGTERM lets in-flight requests finish, then exits 0 with the database closed', async (t) => {
@@ -60,7 +60,7 @@ test('SIGTERM lets in-flight requests finish, then exits 0 with the database clo
   assert.deepEqual(replies.map((reply) => reply.status), [200, 200, 200]);
   assert.equal(await service.exited, 0);
   assert.ok(service.logs.some((line) => line.msg === 'stopped'));
-  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['term-1', 'term-2', 'term-3']);
+  assert.deepEqual((await storedRows(service)).map((row) => row.message_id), ['term-1', 'term-2', 'term-3']);
 });
 
 test('SIGINT also stops the service with exit code 0', async (t) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
+import { sqliteOnly } from './support/backend.ts';
 import { openSocket } from './support/raw-socket.ts';
 import { message, postWebhook, startService, storedRows } from './support/service.ts';
 
@@ -27,17 +28,18 @@ test('SIGTERM during a burst: every 200 is stored, the database closes cleanly, 
   );
   assert.equal(await service.exited, 0);
   // The last connection to close checkpoints the write-ahead log and removes it.
-  assert.equal(existsSync(`${service.dbPath}-wal`), false);
+  if (service.backend === 'sqlite') assert.equal(existsSync(`${service.dbPath}-wal`), false);
   assert.ok(replies.every((status) => status === 200 || status === 0));
   const answered = ids.filter((_, n) => replies[n] === 200);
   assert.ok(answered.length > 0);
-  const stored = new Set(storedRows(service.dbPath).map((row) => row.message_id));
+  const stored = new Set((await storedRows(service)).map((row) => row.message_id));
   assert.deepEqual(answered.filter((id) => !stored.has(id)), [], 'every 200 is stored');
   assert.ok(service.logs.some((line) => line.msg === 'stopped'));
 });
 
 // A bound on the wait, not on speed: without it, a service that wrongly stays up would hang the suite.
 test('a writer thread that dies stops the service with exit 1, for its supervisor to restart it', { timeout: 20_000 }, async (t) => {
+  if (sqliteOnly(t, 'a preload terminates the SQLite writer thread (PostgreSQL has none)')) return;
   const stopWriter = new URL('./support/stop-writer-on-signal.ts', import.meta.url).pathname;
   const service = await startService(t, { nodeArgs: ['--import', stopWriter] });
   assert.equal((await postWebhook(service, message('before-crash'))).status, 200);
@@ -46,10 +48,11 @@ test('a writer thread that dies stops the service with exit 1, for its superviso
   await service.waitForLog((line) => line.msg === 'the database writer stopped: writes answer 503 and readiness fails');
   assert.equal(await service.exited, 1);
   assert.ok(service.logs.some((line) => line.msg === 'shutting down' && line.reason === 'writer_stopped' && line.level === 'ERROR'));
-  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['before-crash']);
+  assert.deepEqual((await storedRows(service)).map((row) => row.message_id), ['before-crash']);
 });
 
 test('a writer that dies while a SIGTERM shutdown is under way still ends the process with exit 1', { timeout: 20_000 }, async (t) => {
+  if (sqliteOnly(t, 'a preload terminates the SQLite writer thread (PostgreSQL has none)')) return;
   const stopWriter = new URL('./support/stop-writer-on-signal.ts', import.meta.url).pathname;
   const service = await startService(t, { nodeArgs: ['--import', stopWriter] });
   // A request in flight, its body half sent, keeps the shutdown waiting.

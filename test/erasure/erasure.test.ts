@@ -28,7 +28,7 @@ test('without ADMIN_TOKENS erasure is disabled: 403, and nothing is erased', asy
     assert.equal(response.status, 403);
     assert.deepEqual(await response.json(), { detail: 'erasure is disabled: ADMIN_TOKENS is not set' });
   }
-  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['kept-1']);
+  assert.deepEqual((await storedRows(service)).map((row) => row.message_id), ['kept-1']);
 });
 
 test('erasure needs an admin token: none, a wrong one and a read token get 401; the admin token erases', async (t) => {
@@ -39,11 +39,11 @@ test('erasure needs an admin token: none, a wrong one and a read token get 401; 
     assert.equal(response.status, 401, String(token));
     assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer/);
   }
-  assert.equal(storedRows(service.dbPath).length, 1);
+  assert.equal((await storedRows(service)).length, 1);
   const response = await erase(service, '/target-1');
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { deleted: 1 });
-  assert.deepEqual(storedRows(service.dbPath), []);
+  assert.deepEqual(await storedRows(service), []);
 });
 
 test('an id holding a slash is erased through its percent-encoding; an unknown id erases nothing and answers 0', async (t) => {
@@ -55,7 +55,7 @@ test('an id holding a slash is erased through its percent-encoding; an unknown i
   assert.deepEqual([unknown.status, await unknown.json()], [200, { deleted: 0 }]);
   const bad = await erase(service, '/%E0%A4%A');
   assert.equal(bad.status, 422);
-  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['a', 'b c']);
+  assert.deepEqual((await storedRows(service)).map((row) => row.message_id), ['a', 'b c']);
 });
 
 test('erasing one sender removes all their messages, and /stats, totals, search and cursors are exact afterwards', async (t) => {
@@ -117,13 +117,13 @@ test('an erased id redelivered is acknowledged 200 and not stored again, also af
     const line = await first.waitForLog((entry) => entry.client_request_id === `again-${id}`);
     assert.equal(line.result, 'erased');
   }
-  assert.deepEqual(storedRows(first.dbPath), []);
+  assert.deepEqual(await storedRows(first), []);
   first.child.kill('SIGTERM');
   await first.exited;
 
   const second = await startService(t, { dir: first.dir, env: { ADMIN_TOKENS: ADMIN } });
   assert.equal((await postWebhook(second, message('redelivered', { text: TEXT }))).status, 200);
-  assert.deepEqual(storedRows(second.dbPath), []);
+  assert.deepEqual(await storedRows(second), []);
   const stats = await getJson(second, '/stats');
   assert.equal(stats.body.total_messages, 0);
   const metrics = parseExposition(await (await fetch(`${second.url}/metrics`)).text());

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { postgresDiffers, sqliteOnly } from '../support/backend.ts';
 import { parseExposition, valueOf } from '../support/exposition.ts';
 import { seedMessages } from '../support/seed.ts';
 import { getJson, message, postWebhook, startService, storedRows } from '../support/service.ts';
@@ -13,24 +14,26 @@ const DAY = 86_400_000;
 const longAgo = new Date(Date.now() - 3 * DAY);
 
 test('with RETENTION_DAYS, messages received longer ago are erased soon after start; recent ones stay', async (t) => {
+  if (postgresDiffers(t, "the first retention pass comes 60 s after start, not within a second, and logs no 'retention pass' line")) return;
   const dir = tempDir(t);
-  seedMessages(dir, 30, (n) => ({ text: null, ...message(`old-${n}`), from: `+9100000${n % 3}` }), longAgo);
+  await seedMessages(t, dir, 30, (n) => ({ text: null, ...message(`old-${n}`), from: `+9100000${n % 3}` }), longAgo);
   const service = await startService(t, { dir, env: { RETENTION_DAYS: '2' } });
   assert.equal((await postWebhook(service, message('recent-1'))).status, 200);
   const pass = await service.waitForLog((line) => line.msg === 'retention pass');
   assert.equal(pass.erased, 30);
-  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['recent-1']);
+  assert.deepEqual((await storedRows(service)).map((row) => row.message_id), ['recent-1']);
   const stats = await getJson(service, '/stats');
   assert.deepEqual([stats.body.total_messages, stats.body.senders_count], [1, 1]);
   // An expired id redelivered is acknowledged and not stored again.
   assert.equal((await postWebhook(service, message('old-7'))).status, 200);
-  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['recent-1']);
+  assert.deepEqual((await storedRows(service)).map((row) => row.message_id), ['recent-1']);
 });
 
 test('a kill -9 in the middle of a purge leaves totals, sender counts and the ten busiest exact', { timeout: 60_000 }, async (t) => {
+  if (sqliteOnly(t, 'the check reads every figure derived from the rows straight from the file (on PostgreSQL, store/postgres/store-erasure.test.ts cuts a purge off mid-batch)')) return;
   const dir = tempDir(t);
   // 20,000 expired messages from 50 senders of uneven activity: about 40 chunks of 500 to purge.
-  seedMessages(dir, 20_000, (n) => ({ text: null, ...message(`old-${n}`), from: `+91000000${String(n % 50 < 10 ? n % 50 : (n * 7) % 50).padStart(2, '0')}` }), longAgo);
+  await seedMessages(t, dir, 20_000, (n) => ({ text: null, ...message(`old-${n}`), from: `+91000000${String(n % 50 < 10 ? n % 50 : (n * 7) % 50).padStart(2, '0')}` }), longAgo);
   const service = await startService(t, { dir, env: { RETENTION_DAYS: '2' } });
   // The first pass starts a second after startup: kill the service as soon as it has begun.
   for (let stored = 20_000; stored === 20_000; ) {

@@ -6,9 +6,7 @@ import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { parseExposition, valueOf } from '../support/exposition.ts';
 import { openSocket } from '../support/raw-socket.ts';
-import { seedMessages } from '../support/seed.ts';
-import { getJson, message, startService, type Service } from '../support/service.ts';
-import { tempDir } from '../support/temp-dir.ts';
+import { getJson, message, postAll, startService, type Service } from '../support/service.ts';
 
 const MIB = 1024 * 1024;
 
@@ -27,10 +25,9 @@ async function neverReads(service: Service): Promise<Socket> {
 }
 
 test('clients that never read hold at most MAX_BUFFERED_ANSWER_BYTES; past it a page is a 503, and the budget comes back when they go', async (t) => {
-  const dir = tempDir(t);
+  const service = await startService(t, { env: { MAX_PAGE_BYTES: String(MIB), MAX_BUFFERED_ANSWER_BYTES: String(2 * MIB) } });
   // 100 texts of 4,096 control characters: 2.4 MB of JSON unbounded, a 1 MiB page as served.
-  seedMessages(dir, 100, (n) => ({ ...message(`wide-${n}`), text: '\u0001'.repeat(4096) }));
-  const service = await startService(t, { dir, env: { MAX_PAGE_BYTES: String(MIB), MAX_BUFFERED_ANSWER_BYTES: String(2 * MIB) } });
+  await postAll(service, Array.from({ length: 100 }, (_, n) => message(`wide-${n}`, { text: '\u0001'.repeat(4096) })));
 
   const sockets: Socket[] = [];
   t.after(() => sockets.forEach((socket) => socket.destroy()));

@@ -66,6 +66,6 @@ test('a body sent one byte per chunk is put back together, verified and stored, 
       `X-Signature: ${signBody(SECRET, body)}\r\nConnection: close\r\n\r\n${chunks}0\r\n\r\n`,
   );
   assert.match(answer, /^HTTP\/1\.1 200 /);
-  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['byte-chunks']);
+  assert.deepEqual((await storedRows(service)).map((row) => row.message_id), ['byte-chunks']);
   assert.equal(await buffered(), 0);
 });

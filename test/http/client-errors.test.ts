@@ -29,7 +29,7 @@ test('a client that stops mid-body and closes its side gets 400 request body inc
     `X-Signature: ${signBody(SECRET, body)}\r\nX-Request-ID: cut-off-request\r\n\r\n`;
   // Half the body, then the end of what this client sends: the parser sees the stream end mid-body.
   await assertBodyIncomplete(service, await rawExchange(service, head + body.subarray(0, 20).toString()), 'cut-off-request');
-  assert.deepEqual(storedRows(service.dbPath), []);
+  assert.deepEqual(await storedRows(service), []);
   assert.equal((await fetch(`${service.url}/health/live`)).status, 200);
 });
 
@@ -53,7 +53,7 @@ test('a malformed body on a pipelined request is answered after the request befo
   // Both in one write: the parser meets the bad chunk while the first message is still committing.
   const answer = await rawExchange(service, first + second);
   assert.match(answer, /^HTTP\/1\.1 200 [^]*\{"status":"ok"\}HTTP\/1\.1 400 [^]*\{"detail":"request body incomplete"\}$/);
-  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['pipelined-1']);
+  assert.deepEqual((await storedRows(service)).map((row) => row.message_id), ['pipelined-1']);
   // The second waited its turn while its body was rejected: still one line, and counted.
   await assertBodyIncomplete(service, answer.slice(answer.lastIndexOf('HTTP/1.1 400')), 'pipelined-bad');
   const metrics = parseExposition(await (await fetch(`${service.url}/metrics`)).text());

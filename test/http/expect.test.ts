@@ -38,7 +38,7 @@ test('Expect: 100-continue, even sent twice, invites a webhook body and the mess
     },
   });
   assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 [^]*\{"status":"ok"\}$/);
-  assert.deepEqual(storedRows(service.dbPath).map((row) => row.message_id), ['invited-1']);
+  assert.deepEqual((await storedRows(service)).map((row) => row.message_id), ['invited-1']);
 });
 
 test('a request refused without its body is answered at once, never invited to send it first', async (t) => {
@@ -55,7 +55,7 @@ test('a request refused without its body is answered at once, never invited to s
     assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), target);
     assert.ok(!answer.includes('100 Continue'), `${target}: ${answer}`);
   }
-  assert.deepEqual(storedRows(service.dbPath), []);
+  assert.deepEqual(await storedRows(service), []);
 });
 
 test('an Expect list with anything but 100-continue gets a 417 and no 100 Continue', async (t) => {

@@ -43,6 +43,6 @@ test('a request pipelined behind an answer that closes the connection is not car
   await service.waitForLog((line) => line.client_request_id === 'closing');
   await assertStillServing(service, 'after-close');
   // Not stored, so no 200 was lost: the client, which got no answer, sends it again.
-  assert.deepEqual(storedRows(service.dbPath), []);
+  assert.deepEqual(await storedRows(service), []);
   assert.equal(service.logs.filter((line) => line.client_request_id === 'behind-close').length, 0);
 });

@@ -41,7 +41,7 @@ test('every message acknowledged with 200 before a SIGKILL is stored after a res
   }
 
   const restarted = await startService(t, { dir });
-  const stored = storedRows(restarted.dbPath).map((row) => row.message_id);
+  const stored = (await storedRows(restarted)).map((row) => row.message_id);
   const storedSet = new Set(stored);
   assert.equal(storedSet.size, stored.length, 'no message is stored twice');
   assert.deepEqual(acknowledged.filter((id) => !storedSet.has(id)), [], 'every acknowledged message survived');
@@ -50,7 +50,7 @@ test('every message acknowledged with 200 before a SIGKILL is stored after a res
   // The restarted service takes new messages and knows the old ones.
   assert.equal((await postWebhook(restarted, message('after-restart'))).status, 200);
   assert.equal((await postWebhook(restarted, message(acknowledged[0] as string))).status, 200);
-  assert.equal(storedRows(restarted.dbPath).length, stored.length + 1);
+  assert.equal((await storedRows(restarted)).length, stored.length + 1);
 });
 
 test('one message_id posted by 100 concurrent requests among other traffic is stored once and created once', async (t) => {
@@ -64,7 +64,7 @@ test('one message_id posted by 100 concurrent requests among other traffic is st
   assert.deepEqual(new Set(replies.map((reply) => reply.status)), new Set([200]));
   assert.deepEqual(new Set(replies.map((reply) => JSON.stringify(reply.body))), new Set(['{"status":"ok"}']));
 
-  const rows = storedRows(service.dbPath);
+  const rows = await storedRows(service);
   assert.equal(rows.filter((row) => row.message_id === 'contended').length, 1);
   assert.equal(rows.filter((row) => row.message_id.startsWith('other-')).length, 100);
 
@@ -100,7 +100,7 @@ test('a full write queue answers 503 with Retry-After, stores every 200, and the
     assert.deepEqual(outcome.body, { detail: 'service unavailable, retry later' });
   }
 
-  const stored = new Set(storedRows(service.dbPath).map((row) => row.message_id));
+  const stored = new Set((await storedRows(service)).map((row) => row.message_id));
   assert.deepEqual(accepted.filter((outcome) => !stored.has(outcome.id)), [], 'every 200 is stored');
   assert.deepEqual(refused.filter((outcome) => stored.has(outcome.id)), [], 'a 503 stored nothing');
   const refusals = await logLines(service, (line) => line.result === 'unavailable', refused.length);
@@ -118,6 +118,6 @@ test('a full write queue answers 503 with Retry-After, stores every 200, and the
   for (const outcome of refused.slice(0, 20)) {
     assert.equal((await postWebhook(service, message(outcome.id))).status, 200);
   }
-  const after = new Set(storedRows(service.dbPath).map((row) => row.message_id));
+  const after = new Set((await storedRows(service)).map((row) => row.message_id));
   assert.ok(refused.slice(0, 20).every((outcome) => after.has(outcome.id)));
 });

@@ -116,7 +116,9 @@ test('request log lines', async (t) => {
   });
 
   await t.test('keeps a message_id with control characters on one line, exactly as sent', async () => {
-    const id = 'ctl\n\r\u0000\u001b\u2028"\\-id';
+    // PostgreSQL text cannot hold U+0000: there an id holding one is refused with 422 (webhook.test.ts).
+    const nul = service.backend === 'postgres' ? '' : '\u0000';
+    const id = `ctl\n\r${nul}\u001b\u2028"\\-id`;
     assert.equal((await post('ctl-id', message(id))).status, 200);
     assert.equal((await onlyLineOf(service, 'ctl-id')).message_id, id);
   });

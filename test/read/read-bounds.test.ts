@@ -1,10 +1,14 @@
 // Reads are bounded, whatever a reader asks: each has a deadline (READ_TIMEOUT_MS), at most
 // READ_CONCURRENCY run with READ_QUEUE_LIMIT waiting, and a page holds at most MAX_PAGE_BYTES.
 // Reads run on reader threads, so none of this stops ingestion. Slow reads are made by a preload
-// (support/read-fault.ts) that slows the tick SQLite calls every 1,024 rows a scan reads.
+// (support/read-fault.ts) that slows the tick SQLite calls every 1,024 rows a scan reads; on
+// PostgreSQL, reads that wait are made by a lock the test holds on the messages.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { connect } from '../../src/store/postgres/wire/connect.ts';
+import { sqliteOnly, testBackend } from '../support/backend.ts';
 import { parseExposition, valueOf } from '../support/exposition.ts';
+import { optionsFrom } from '../support/postgres.ts';
 import { seedMessages } from '../support/seed.ts';
 import { getJson, idsOf, message, nextLink, postWebhook, startService, type Service } from '../support/service.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -15,13 +19,30 @@ const ROWS = 6_000;
 /** A service on a database of ROWS messages, whose scans take `tickMs` per 1,024 rows (or never end). */
 async function slowReads(t: Parameters<typeof startService>[0], env: Record<string, string>, fault: 'slow' | 'stuck' = 'slow') {
   const dir = tempDir(t);
-  seedMessages(dir, ROWS, (n) => ({ ...message(`seed-${n}`), text: `text ${n}` }));
+  await seedMessages(t, dir, ROWS, (n) => ({ ...message(`seed-${n}`), text: `text ${n}` }));
   return startService(t, { dir, nodeArgs: ['--import', READ_FAULT], env: { READ_FAULT: fault, READ_FAULT_TICK_MS: '150', ...env } });
+}
+
+/**
+ * A service whose reads of the messages take a while, until `release`: on SQLite each scan is slowed
+ * (slowReads), on PostgreSQL the table is locked by a session of the test until `release`.
+ */
+async function heldReads(t: TestContext, env: Record<string, string>): Promise<{ service: Service; release: () => Promise<void> }> {
+  if (testBackend === 'sqlite') return { service: await slowReads(t, env), release: async () => {} };
+  const service = await startService(t, { env });
+  assert.ok(service.database.postgres !== null);
+  const holder = await connect(optionsFrom(service.database.postgres));
+  // Closed, and so the lock released, before the schema is dropped, which the lock would hold up.
+  service.database.usedBy(() => holder.close());
+  await holder.query('BEGIN');
+  await holder.query('LOCK TABLE messages IN ACCESS EXCLUSIVE MODE');
+  return { service, release: async () => void (await holder.query('ROLLBACK')) };
 }
 
 const scrape = async (service: Service) => parseExposition(await (await fetch(`${service.url}/metrics`)).text());
 
 test('a read past READ_TIMEOUT_MS answers 503 with Retry-After, the next read works, and ingestion never stopped', async (t) => {
+  if (sqliteOnly(t, 'a preload slows the read_tick SQLite calls in its reader threads; a lock on PostgreSQL would also stop the ingestion this test watches')) return;
   const service = await slowReads(t, { READ_TIMEOUT_MS: '300' });
   // A scan of every row: 6 ticks of 150 ms, far past the deadline.
   const slow = getJson(service, '/messages?q=zz');
@@ -44,6 +65,7 @@ test('a read past READ_TIMEOUT_MS answers 503 with Retry-After, the next read wo
 });
 
 test('a read that no deadline check reaches has its reader thread stopped and replaced, and reads go on', async (t) => {
+  if (sqliteOnly(t, 'a preload makes a read in a SQLite reader thread never return, and the thread is replaced (PostgreSQL has no reader threads)')) return;
   const service = await slowReads(t, { READ_TIMEOUT_MS: '200', READ_THREADS: '2', READ_CONCURRENCY: '2' }, 'stuck');
   const stuck = await getJson(service, '/messages?q=zz');
   assert.equal(stuck.status, 503);
@@ -54,7 +76,7 @@ test('a read that no deadline check reaches has its reader thread stopped and re
 });
 
 test('past READ_CONCURRENCY running and READ_QUEUE_LIMIT waiting, a read is refused at once with 503 read_busy', async (t) => {
-  const service = await slowReads(t, { READ_TIMEOUT_MS: '5000', READ_CONCURRENCY: '1', READ_QUEUE_LIMIT: '1' });
+  const { service, release } = await heldReads(t, { READ_TIMEOUT_MS: '5000', READ_CONCURRENCY: '1', READ_QUEUE_LIMIT: '1' });
   const running = getJson(service, '/messages?q=zz');
   await new Promise((resolve) => setTimeout(resolve, 100));
   const waiting = getJson(service, '/messages?q=zz');
@@ -65,6 +87,7 @@ test('past READ_CONCURRENCY running and READ_QUEUE_LIMIT waiting, a read is refu
   assert.equal(refused.status, 503);
   assert.equal(refused.headers.get('retry-after'), '1');
   assert.equal((await service.waitForLog((entry) => entry.path === '/stats' && entry.status === 503)).reason, 'read_busy');
+  await release();
   assert.deepEqual([(await running).status, (await waiting).status], [200, 200]);
   assert.equal(valueOf(await scrape(service), 'read_refused_total', { reason: 'read_busy' }), 1);
 });

@@ -1,19 +1,27 @@
 // Black-box test support: runs the real entry point (node src/server.ts) as a child process on
-// 127.0.0.1, port 0, with a fresh SQLite file in a temp dir, and talks to it over HTTP.
+// 127.0.0.1, port 0, with a fresh database (a SQLite file in a temp dir, or with
+// TEST_BACKEND=postgres a schema of its own: service-database.ts), and talks to it over HTTP.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import type { TestContext } from 'node:test';
 import { signBody } from '../../src/ingest/schemes/x-signature.ts';
+import type { Backend } from './backend.ts';
+import { serviceDatabase, type ServiceDatabase, type StoredRow } from './service-database.ts';
 import { tempDir } from './temp-dir.ts';
+
+export type { StoredRow } from './service-database.ts';
 
 export const SECRET = 'test-secret-0123456789abcdef';
 const ENTRY = new URL('../../src/server.ts', import.meta.url).pathname;
 
 export type Service = {
   url: string;
+  backend: Backend;
+  /** Where the service keeps its data; a service started again with the same `dir` finds it there. */
+  database: ServiceDatabase;
+  /** The SQLite file (`dir`/app.db); on PostgreSQL no such file exists. */
   dbPath: string;
   dir: string;
   /** Every stdout line so far, parsed as JSON. */
@@ -41,10 +49,11 @@ export type StartOptions = {
 export async function startService(t: TestContext, options: StartOptions = {}): Promise<Service> {
   const dir = options.dir ?? tempDir(t);
   const dbPath = join(dir, 'app.db');
+  const database = await serviceDatabase(t, dir);
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     WEBHOOK_SECRET: SECRET,
-    DATABASE_URL: `sqlite:///${dbPath}`,
+    DATABASE_URL: database.url,
     PORT: String(options.port ?? 0),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'INFO',
@@ -61,12 +70,12 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
   const exited = new Promise<number | string>((resolve) => {
     child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  };
+  t.after(stop);
+  database.usedBy(stop);
 
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -95,7 +104,7 @@ export async function startService(t: TestContext, options: StartOptions = {}): 
       void exited.then((code) => reject(new Error(`service exited (${code}) before the awaited log line`)));
     });
 
-  return { url: `http://127.0.0.1:${port}`, dbPath, dir, logs, waitForLog, stderr: () => stderr, child, exited };
+  return { url: `http://127.0.0.1:${port}`, backend: database.backend, database, dbPath, dir, logs, waitForLog, stderr: () => stderr, child, exited };
 }
 
 /** A port that was free a moment ago, for a service that must be told its port in advance. */
@@ -194,16 +203,9 @@ export async function postWebhook(service: Pick<Service, 'url'>, body: unknown, 
   return { status: response.status, headers: response.headers, body: (await response.json()) as AnswerBody };
 }
 
-export type StoredRow = { message_id: string; from_msisdn: string; to_msisdn: string; ts: string; text: string | null; created_at: string };
-
-/** Reads the stored rows straight from the service's database file (WAL allows a second reader). */
-export function storedRows(dbPath: string): StoredRow[] {
-  const db = new DatabaseSync(dbPath, { readOnly: true });
-  try {
-    return db.prepare('SELECT * FROM messages ORDER BY message_id').all() as StoredRow[];
-  } finally {
-    db.close();
-  }
+/** The messages the service has stored, read from its database behind its back, ordered by message_id. */
+export function storedRows(service: Pick<Service, 'database'>): Promise<StoredRow[]> {
+  return service.database.rows();
 }
 
 /** GETs a path (with its query string) and parses the JSON answer. */

@@ -9,7 +9,8 @@ import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.ts';
 import { StoreUnavailableError, type InsertResult, type Store } from '../../../src/store/store.ts';
 import { startWriteThread } from '../../../src/store/sqlite/write-thread.ts';
 import { parseExposition, valueOf } from '../../support/exposition.ts';
-import { message, storedRows } from '../../support/service.ts';
+import { message } from '../../support/service.ts';
+import { sqliteRows } from '../../support/service-database.ts';
 import { tempDir } from '../../support/temp-dir.ts';
 
 function tempPath(t: TestContext): string {
@@ -30,7 +31,7 @@ test('concurrent inserts share one commit and each learns whether it created its
 
   assert.equal(results.filter((result) => result === 'created').length, 150);
   assert.deepEqual(results.slice(150), Array(50).fill('duplicate'));
-  assert.equal(storedRows(path).length, 150);
+  assert.equal(sqliteRows(path).length, 150);
   const scrape = parseExposition(await metrics.render());
   assert.equal(valueOf(scrape, 'write_batch_size_count'), 1, 'inserts made in one event-loop turn are one batch');
   assert.equal(valueOf(scrape, 'write_batch_size_sum'), 200);
@@ -46,7 +47,7 @@ test('close commits every insert already queued, then refuses new ones', async (
   const inserts = Array.from({ length: 50 }, (_, n) => insert(store, `close-${n}`));
   await store.lifecycle.close();
   assert.deepEqual(await Promise.all(inserts), Array(50).fill('created'));
-  assert.equal(storedRows(path).length, 50);
+  assert.equal(sqliteRows(path).length, 50);
   await assert.rejects(insert(store, 'late'), isUnavailable('writer_stopped'));
   assert.equal(await store.lifecycle.ping(), false);
 });
@@ -78,7 +79,7 @@ test('a writer thread that stops answers every waiting write and refuses later o
   assert.equal(thread.isAlive(), false);
   assert.equal(unexpectedExits, 1);
   await assert.rejects(thread.write([{ message: inbound('after'), createdAt }]), isUnavailable('writer_stopped'));
-  assert.ok(storedRows(path).some((row) => row.message_id === 'before'));
+  assert.ok(sqliteRows(path).some((row) => row.message_id === 'before'));
 });
 
 test('the writer thread refuses to start on a database it cannot open', async (t) => {

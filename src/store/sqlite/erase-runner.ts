@@ -18,8 +18,9 @@ export function eraseRunner(eraser: SqliteEraser): (request: EraseRequest) => Er
     }
   };
   return (request) => {
+    const started = performance.now();
     try {
-      return { ok: true, count: run(request) };
+      return { ok: true, count: run(request), ms: performance.now() - started };
     } catch (error) {
       return { ok: false, code: sqliteErrorCode(error) };
     }

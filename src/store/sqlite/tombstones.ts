@@ -11,8 +11,10 @@ export type Tombstones = {
   holds(messageId: string): boolean;
   /** Reads the count again; the eraser calls it after each of its transactions, committed or not. */
   refresh(): void;
-  /** Records `messageId` as erased at `erasedAt` (call inside the erasure's transaction). */
+  /** Records `messageId` as erased at `erasedAt` (call inside the erasure's transaction, then settle()). */
   add(messageId: string, erasedAt: string): void;
+  /** Adds the tombstones made since the last call to the stored count (in the same transaction). */
+  settle(): void;
   /** Deletes up to `limit` tombstones made before `cutoff`; returns how many. */
   purgeBefore(cutoff: string, limit: number): number;
 };
@@ -30,26 +32,32 @@ export function prepareTombstones(db: DatabaseSync): Tombstones {
   const purge = db.prepare(
     'DELETE FROM erased_ids WHERE id_hash IN (SELECT id_hash FROM erased_ids WHERE erased_at < ? ORDER BY erased_at LIMIT ?)',
   );
-  const store = db.prepare('UPDATE message_totals SET tombstone_count = ? WHERE id = 1');
+  const store = db.prepare('UPDATE message_totals SET tombstone_count = tombstone_count + ? WHERE id = 1');
   const held = () => (count.get() as { n: number }).n;
   // Kept here so that the writer, while no tombstone exists, pays nothing per message. Only this
   // connection changes the table, and the eraser refreshes it after every transaction.
   let any = held() > 0;
+  // Tombstones made in the current transaction, counted once at its end.
+  let made = 0;
 
   return {
     holds: (messageId) => any && find.get(hash(messageId)) !== undefined,
     refresh() {
       any = held() > 0;
+      made = 0;
     },
     add(messageId, erasedAt) {
       const idHash = hash(messageId);
-      const existed = find.get(idHash) !== undefined;
+      if (find.get(idHash) === undefined) made++;
       insert.run(idHash, erasedAt);
-      if (!existed) store.run(held() + 1);
+    },
+    settle() {
+      if (made > 0) store.run(made);
+      made = 0;
     },
     purgeBefore(cutoff, limit) {
       const purged = Number(purge.run(cutoff, limit).changes);
-      if (purged > 0) store.run(held() - purged);
+      if (purged > 0) store.run(-purged);
       return purged;
     },
   };

@@ -13,7 +13,8 @@ export type EraseRequest =
 
 export type ToWriter = { kind: 'write'; requests: readonly WriteRequest[] } | EraseRequest | { kind: 'close' };
 
-export type EraseOutcome = { ok: true; count: number } | { ok: false; code: string };
+/** How many rows a delete removed, and how long its transaction held the writer (to pace the next). */
+export type EraseOutcome = { ok: true; count: number; ms: number } | { ok: false; code: string };
 
 export type FromWriter =
   | { kind: 'ready' }

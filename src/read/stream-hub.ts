@@ -4,9 +4,13 @@
 // do; but subscribers at the tail all ask for the same position, and share one read: a hundred of
 // them cost about what one does. Messages stored by this process wake them at once (the ingest
 // routes signal after each commit); messages stored by other replicas are found by a poll.
+import type { InboundMessage } from '../model/message.ts';
 import type { FeedPage, FeedRequest, ReadOptions } from '../store/store.ts';
 
 export type FeedSource = (request: FeedRequest, options: ReadOptions) => Promise<FeedPage>;
+
+/** A feed page as subscribers share it: each message serialised once, for all of them. */
+export type SharedPage = { items: { position: string; message: InboundMessage; json: string }[]; position: string };
 
 export type StreamHub = {
   /** Messages were stored: subscribers waiting at the tail read again. */
@@ -17,7 +21,7 @@ export type StreamHub = {
    * The page after `after` (null: no messages, only the position of the newest), of PAGE_LIMIT at
    * most, shared with every other subscriber asking for the same position since `version`.
    */
-  read(after: string | null, version: number): Promise<FeedPage>;
+  read(after: string | null, version: number): Promise<SharedPage>;
   /** Resolves once the version is past `seen` (a signal, a poll, or stop). */
   changed(seen: number): Promise<void>;
   /** Counts a subscriber in or out; the poll runs only while there are any. */
@@ -39,7 +43,7 @@ export type StreamHubOptions = {
 /** Messages per feed read. */
 export const PAGE_LIMIT = 500;
 
-type Shared = { version: number; page: Promise<FeedPage> };
+type Shared = { version: number; page: Promise<SharedPage> };
 
 export function createStreamHub({ feed, readTimeoutMs, pollMs, now = Date.now }: StreamHubOptions): StreamHub {
   let version = 0;
@@ -64,7 +68,10 @@ export function createStreamHub({ feed, readTimeoutMs, pollMs, now = Date.now }:
       const shared = inFlight.get(key);
       // A read that started before the change this subscriber waits for cannot have seen it.
       if (shared !== undefined && shared.version >= since) return shared.page;
-      const page = feed({ after, from: null, limit: PAGE_LIMIT }, { deadline: now() + readTimeoutMs });
+      const page = feed({ after, from: null, limit: PAGE_LIMIT }, { deadline: now() + readTimeoutMs }).then((read) => ({
+        position: read.position,
+        items: read.items.map((item) => ({ ...item, json: JSON.stringify(item.message) })),
+      }));
       const entry: Shared = { version, page };
       inFlight.set(key, entry);
       const forget = () => {

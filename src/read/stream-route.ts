@@ -15,8 +15,8 @@ import { textMatches } from '../model/text-match.ts';
 import { ref } from '../model/schemas.ts';
 import type { ValidationIssue } from '../model/validation.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { FeedPositionError, ReadUnavailableError, type FeedPage } from '../store/store.ts';
-import { PAGE_LIMIT, type StreamHub } from './stream-hub.ts';
+import { FeedPositionError, ReadUnavailableError } from '../store/store.ts';
+import { PAGE_LIMIT, type SharedPage, type StreamHub } from './stream-hub.ts';
 import { sseComment, sseEvent, ssePosition } from './sse.ts';
 
 export type StreamLimits = { maxStreams: number; bufferBytes: number; heartbeatMs: number };
@@ -62,6 +62,7 @@ export function streamRoutes({ hub, limits, metrics }: { hub: StreamHub; limits:
     res.write(resumeFrom === null ? `retry: 1000\n${ssePosition(first.position)}` : 'retry: 1000\n\n');
 
     let written = 0;
+    let counted = 0;
     let ending: Ending | null = null;
     const end = (why: Ending) => {
       ending ??= why;
@@ -79,17 +80,21 @@ export function streamRoutes({ hub, limits, metrics }: { hub: StreamHub; limits:
     });
     const heartbeat = setInterval(() => res.write(sseComment('keep-alive')), limits.heartbeatMs);
 
-    const deliver = (page: FeedPage): void => {
+    // A page goes out in one write: a hundred subscribers, a write each per commit.
+    const deliver = (page: SharedPage): void => {
+      let chunk = '';
       let last: string | null = null;
-      for (const { position, message } of page.items) {
+      for (const { position, message, json } of page.items) {
         if ((filter.from !== null && message.from !== filter.from) || (filter.q !== null && !textMatches(message.text, filter.q))) continue;
-        res.write(sseEvent(position, JSON.stringify(message)));
+        chunk += sseEvent(position, json);
         last = position;
         written++;
-        events.inc();
       }
       // Past what the filter skipped, so a reconnect need not read it again.
-      if (page.items.length > 0 && last !== page.position) res.write(ssePosition(page.position));
+      if (page.items.length > 0 && last !== page.position) chunk += ssePosition(page.position);
+      if (chunk !== '') res.write(chunk);
+      events.inc({}, written - counted);
+      counted = written;
       if (res.writableLength > limits.bufferBytes) end('slow_consumer');
     };
 
@@ -150,7 +155,7 @@ export function streamRoutes({ hub, limits, metrics }: { hub: StreamHub; limits:
   ];
 }
 
-async function firstPage(hub: StreamHub, after: string | null, version: number): Promise<FeedPage> {
+async function firstPage(hub: StreamHub, after: string | null, version: number): Promise<SharedPage> {
   try {
     return await hub.read(after, version);
   } catch (error) {

@@ -9,9 +9,11 @@
 //   memory    (only when asked for) the service on `:memory:`: the gap to unique is what durability costs
 //   purge     ingest while RETENTION_DAYS=1 purges --expired old messages, against the same database without it
 //   meta      WhatsApp notifications of 10 messages on /webhooks/whatsapp against /webhook singles, messages/s
+//   stream    ingest while 100 subscribers follow GET /messages/stream, against none: rate and delivery latency
 //   postgres  (only when asked for) SQLite against PostgreSQL with one and two replicas, CPU per message of each
-// The floors and the /webhook scenarios share one table (scripts/bench/ingest.ts); purge, meta and
-// postgres each print their own, with their baseline (scripts/bench/purge.ts, meta.ts, postgres.ts).
+// The floors and the /webhook scenarios share one table (scripts/bench/ingest.ts); purge, meta,
+// stream and postgres each print their own, with their baseline (scripts/bench/purge.ts, meta.ts,
+// stream.ts, postgres.ts).
 // For every measurement: requests/s, p50/p99 latency, non-200 answers; from scripts/bench-probe.ts,
 // preloaded into every server, its peak RSS, event-loop delay and CPU time over all its threads (a
 // figure that other load on the machine sways less than requests/s); from the service's own
@@ -22,7 +24,7 @@
 // BENCH_DATABASE_URL, if set), and every run stops by itself.
 //
 //   node scripts/bench.ts [--duration 10] [--warmup 2] [--connections 64] [--rows 1000000]
-//                         [--expired 100000] [--scenarios floor,durable,unique,dup50,million,storm,purge,meta]
+//                         [--expired 100000] [--scenarios floor,durable,unique,dup50,million,storm,purge,meta,stream]
 //                         [--generator node|wrk] [--log-level INFO] [--help]
 //
 // postgres is not in the default list: `--scenarios postgres`, with BENCH_DATABASE_URL naming a
@@ -40,12 +42,13 @@ import type { BenchOptions } from './bench/measure.ts';
 import { runMeta } from './bench/meta.ts';
 import { runPostgres } from './bench/postgres.ts';
 import { runPurge } from './bench/purge.ts';
+import { runStream } from './bench/stream.ts';
 import { seededDatabase } from './bench/requests.ts';
 import { DATA, startCommand } from './bench/servers.ts';
 
-const SCENARIOS = [...INGEST_SCENARIOS, 'purge', 'meta', 'postgres'] as const;
+const SCENARIOS = [...INGEST_SCENARIOS, 'purge', 'meta', 'stream', 'postgres'] as const;
 type Scenario = (typeof SCENARIOS)[number];
-const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million,storm,purge,meta';
+const DEFAULT_SCENARIOS = 'floor,durable,unique,dup50,million,storm,purge,meta,stream';
 
 const { values: args } = parseArgs({
   options: {
@@ -97,6 +100,7 @@ const reports: string[] = [];
 for (const scenario of chosen as Scenario[]) {
   if (scenario === 'purge') reports.push(await runPurge(options, expired));
   else if (scenario === 'meta') reports.push(await runMeta(options));
+  else if (scenario === 'stream') reports.push(await runStream(options));
   else if (scenario === 'postgres') reports.push(await runPostgres(options));
   else ingestRows.push(await runIngest(scenario satisfies IngestScenario, options, seededRows));
   process.stderr.write(`${scenario} done\n`);

@@ -48,15 +48,18 @@ export function streamRoutes({ hub, limits, metrics }: { hub: StreamHub; limits:
     }
     // The first read, before any byte is sent: a position this store never gave is a 422, and a
     // store that cannot answer a 503, both as JSON.
-    let version = hub.version();
-    const first = await firstPage(hub, resumeFrom, version);
+    const first = await firstPage(hub, resumeFrom);
     open++;
     hub.subscribed(1);
+    // The body ends when the connection closes (RFC 9112, 6.3), as a stream only ever does: no
+    // chunk framing, so each write is one buffer handed to the socket as it is.
+    res.removeHeader('Transfer-Encoding');
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       ...ANSWER_HEADERS,
       // A proxy that buffers would hold events back until it had enough.
       'X-Accel-Buffering': 'no',
+      Connection: 'close',
     });
     // How soon a browser's EventSource reconnects; a new subscriber also learns where it started.
     res.write(resumeFrom === null ? `retry: 1000\n${ssePosition(first.position)}` : 'retry: 1000\n\n');
@@ -69,45 +72,58 @@ export function streamRoutes({ hub, limits, metrics }: { hub: StreamHub; limits:
     };
     // A client that closed its side is gone: an event-stream client sends nothing after its
     // request, and the server keeps half-open sockets (http-server.ts), so without this the slot
-    // would be held until a heartbeat failed.
-    const gone = new Promise<void>((resolve) => {
-      const leave = () => {
-        end('client_closed');
-        resolve();
-      };
-      res.once('close', leave);
-      req.socket.once('end', leave);
-    });
+    // would be held until a heartbeat failed. It wakes the subscriber if it waits.
+    let wake: (() => void) | null = null;
+    const leave = () => {
+      end('client_closed');
+      wake?.();
+    };
+    res.once('close', leave);
+    req.socket.once('end', leave);
     const heartbeat = setInterval(() => res.write(sseComment('keep-alive')), limits.heartbeatMs);
 
-    // A page goes out in one write: a hundred subscribers, a write each per commit.
+    // A page goes out in one write: a hundred subscribers, a write each per commit. Without a
+    // filter, the page's own encoding is written, the same bytes for every subscriber.
     const deliver = (page: SharedPage): void => {
-      let chunk = '';
-      let last: string | null = null;
-      for (const { position, message, json } of page.items) {
-        if ((filter.from !== null && message.from !== filter.from) || (filter.q !== null && !textMatches(message.text, filter.q))) continue;
-        chunk += sseEvent(position, json);
-        last = position;
-        written++;
+      if (filter.from === null && filter.q === null) {
+        if (page.items.length > 0) res.write(page.unfiltered());
+        written += page.items.length;
+      } else {
+        let chunk = '';
+        let last: string | null = null;
+        for (const { position, message, json } of page.items) {
+          if ((filter.from !== null && message.from !== filter.from) || (filter.q !== null && !textMatches(message.text, filter.q))) continue;
+          chunk += sseEvent(position, json);
+          last = position;
+          written++;
+        }
+        // Past what the filter skipped, so a reconnect need not read it again.
+        if (page.items.length > 0 && last !== page.position) chunk += ssePosition(page.position);
+        if (chunk !== '') res.write(chunk);
       }
-      // Past what the filter skipped, so a reconnect need not read it again.
-      if (page.items.length > 0 && last !== page.position) chunk += ssePosition(page.position);
-      if (chunk !== '') res.write(chunk);
       events.inc({}, written - counted);
       counted = written;
       if (res.writableLength > limits.bufferBytes) end('slow_consumer');
     };
+    // Until the hub's version passes `seen` (at once if it has), or the client leaves.
+    const changedSince = (seen: number) =>
+      new Promise<void>((resolve) => {
+        wake = resolve;
+        void hub.changed(seen).then(resolve);
+      });
 
     try {
       if (resumeFrom !== null) deliver(first);
       let position = first.position;
+      // A page that was full, or whose read started before the latest signal, is followed at once.
+      let seen = first.version;
       let full = first.items.length === PAGE_LIMIT;
       while (ending === null) {
-        if (!full) await Promise.race([hub.changed(version), gone]);
+        if (!full) await changedSince(seen);
+        wake = null;
         if (hub.stopped()) end('shutdown');
         if (ending !== null) break;
-        version = hub.version();
-        const page = await hub.read(position, version).catch(async (error: unknown) => {
+        const page = await hub.read(position).catch(async (error: unknown) => {
           if (!(error instanceof ReadUnavailableError)) throw error;
           await new Promise((resolve) => setTimeout(resolve, RETRY_AFTER_REFUSAL_MS).unref());
           return null;
@@ -115,6 +131,7 @@ export function streamRoutes({ hub, limits, metrics }: { hub: StreamHub; limits:
         if (page === null || ending !== null) continue;
         deliver(page);
         position = page.position;
+        seen = page.version;
         full = page.items.length === PAGE_LIMIT;
       }
     } finally {
@@ -155,9 +172,9 @@ export function streamRoutes({ hub, limits, metrics }: { hub: StreamHub; limits:
   ];
 }
 
-async function firstPage(hub: StreamHub, after: string | null, version: number): Promise<SharedPage> {
+async function firstPage(hub: StreamHub, after: string | null): Promise<SharedPage> {
   try {
-    return await hub.read(after, version);
+    return await hub.read(after);
   } catch (error) {
     if (error instanceof FeedPositionError) {
       throw new HttpError('validation_error', { issues: [positionIssue()] });

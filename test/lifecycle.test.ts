@@ -1,9 +1,13 @@
-// The service as a process: probes, fail-closed startup, kill -9, SIGTERM and SIGINT, a port in use.
+// The service as a process: probes, fail-closed startup, kill -9, SIGTERM and SIGINT, a port in
+// use, a database that cannot be opened.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { signBody } from '../src/ingest/schemes/x-signature.ts';
 import { message, postWebhook, runToExit, SECRET, startService, storedRows, type Service } from './support/service.ts';
+import { tempDir } from './support/temp-dir.ts';
 
 test('GET /health/live answers 200 {"status":"live"}', async (t) => {
   const service = await startService(t);
@@ -108,4 +112,30 @@ test('a port already in use stops startup with one JSON line and a non-zero exit
   const failure = lines.find((line) => line.msg === 'cannot listen on HOST:PORT');
   assert.ok(failure);
   assert.equal(failure.code, 'EADDRINUSE');
+});
+
+/** Runs the service on `databaseUrl` until it exits, and returns its exit code and its one failure line. */
+async function failedStartup(databaseUrl: string): Promise<{ code: number | null; failure: Record<string, unknown>; output: string }> {
+  const { code, stdout, stderr } = await runToExit({ WEBHOOK_SECRET: SECRET, HOST: '127.0.0.1', PORT: '0', DATABASE_URL: databaseUrl });
+  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const failures = lines.filter((line) => line.msg === 'cannot open the database named by DATABASE_URL');
+  assert.equal(failures.length, 1, stdout + stderr);
+  assert.equal(failures[0]?.level, 'ERROR');
+  return { code, failure: failures[0] as Record<string, unknown>, output: stdout + stderr };
+}
+
+test('a SQLite path that cannot be a database stops startup with one line giving the reason as a code, and a non-zero exit', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a-file'), '');
+  const { code, failure, output } = await failedStartup(`sqlite:///${join(dir, 'a-file', 'app.db')}`);
+  assert.equal(code, 1);
+  assert.equal(failure.code, 'ENOTDIR');
+  assert.ok(!output.includes(dir), 'the path stays out of the log');
+});
+
+test('a SQLite folder that mkdir cannot make, though its parent exists (/proc), fails at once instead of hanging', { timeout: 30_000 }, async (t) => {
+  if (process.platform !== 'linux') return t.skip('needs Linux /proc');
+  const { code, failure } = await failedStartup('sqlite:////proc/no-such-folder/app.db');
+  assert.equal(code, 1);
+  assert.equal(failure.code, 'ENOENT');
 });

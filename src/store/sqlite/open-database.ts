@@ -29,7 +29,7 @@ export const PRIVATE_FOLDER_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
 function createPrivately(path: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+  makeFolders(dirname(path));
   try {
     closeSync(openSync(path, 'wx', PRIVATE_FILE_MODE));
   } catch (error) {
@@ -40,6 +40,28 @@ function createPrivately(path: string): void {
       if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE);
     } catch {
       // Not ours to change (another owner): the operator's choice stands.
+    }
+  }
+}
+
+/**
+ * Creates the folder and any missing parents, each once, from the top down. Not mkdirSync's
+ * `recursive`: where mkdir answers ENOENT although the parent exists (under /proc, say), Node's
+ * recursive mkdir creates the parent again, is told EEXIST, and retries the child for ever, so
+ * startup hung without a word. Here that ENOENT is thrown, and startup fails with its code.
+ */
+function makeFolders(folder: string): void {
+  const missing: string[] = [];
+  for (let current = folder; !existsSync(current); current = dirname(current)) {
+    missing.unshift(current);
+    if (dirname(current) === current) break;
+  }
+  for (const each of missing) {
+    try {
+      mkdirSync(each, { mode: PRIVATE_FOLDER_MODE });
+    } catch (error) {
+      // Made meanwhile by another process starting on the same folder: that is what we wanted.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
 }

@@ -36,6 +36,9 @@ import { createPool, isConnectionError, type Pool } from './wire/client.ts';
 const MAX_BATCH_SIZE = 256;
 const PING_TIMEOUT_MS = 5_000;
 const SUMMARY_TIMEOUT_MS = 5_000;
+const RETENTION_INTERVAL_MS = 60_000;
+/** As on SQLite: the first retention pass a second after start, so what expired while the service was down goes at once. */
+const RETENTION_FIRST_PASS_MS = 1_000;
 
 export type PostgresStoreOptions = ConnectionSettings & {
   /** Most connections of the write pool. Batches commit one at a time; the others serve erasures, retention and readiness: 2 or more. */
@@ -57,6 +60,8 @@ export type PostgresStoreOptions = ConnectionSettings & {
   tombstoneDays: number;
   /** 60 s: the pause between retention passes. */
   retentionIntervalMs?: number;
+  /** 1 s, or the interval if shorter: the pause before the first retention pass. */
+  retentionFirstPassMs?: number;
   /** 500: most messages one erasure or retention transaction deletes. */
   eraseChunkSize?: number;
   /** 30 s: the longest a write statement may run before its connection is given up for lost. */
@@ -65,7 +70,7 @@ export type PostgresStoreOptions = ConnectionSettings & {
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   checkOptions(options);
-  const { log, metrics, now = () => new Date(), writeTimeoutMs = 30_000 } = options;
+  const { log, metrics, now = () => new Date(), writeTimeoutMs = 30_000, retentionIntervalMs = RETENTION_INTERVAL_MS } = options;
   const { connection, keys, keyedHash } = await openDatabase(options);
   const writePool = createPool({ ...connection, size: options.poolSize, queryTimeoutMs: writeTimeoutMs });
   const readPool = createPool({ ...connection, size: options.readPoolSize, maxWaiting: options.readWaitLimit ?? 64 });
@@ -105,7 +110,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     lock: keys.retention,
     retentionDays: options.retentionDays,
     tombstoneDays: options.tombstoneDays,
-    intervalMs: options.retentionIntervalMs ?? 60_000,
+    intervalMs: retentionIntervalMs,
+    firstPassMs: options.retentionFirstPassMs ?? Math.min(retentionIntervalMs, RETENTION_FIRST_PASS_MS),
     log,
   });
   if (metrics !== undefined) {
@@ -168,13 +174,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
 /** Refuses options that would make a loop spin or erase everything, naming the option; the pools check their own sizes. */
 function checkOptions(options: PostgresStoreOptions): void {
-  const { retentionDays, tombstoneDays, retentionIntervalMs = 60_000, eraseChunkSize = 500, writeTimeoutMs = 30_000 } = options;
+  const { retentionDays, tombstoneDays, retentionIntervalMs = RETENTION_INTERVAL_MS, retentionFirstPassMs = 0, eraseChunkSize = 500, writeTimeoutMs = 30_000 } = options;
   const refuse = (name: string, accepted: string) => {
     throw new Error(`${name} must be ${accepted}`);
   };
   if (retentionDays !== null && !(Number.isFinite(retentionDays) && retentionDays > 0)) refuse('retentionDays', 'a positive number of days, or null');
   if (!(Number.isFinite(tombstoneDays) && tombstoneDays >= 0)) refuse('tombstoneDays', 'a number of days, 0 or more');
   if (!(Number.isInteger(retentionIntervalMs) && retentionIntervalMs >= 1 && retentionIntervalMs <= 2_147_483_647)) refuse('retentionIntervalMs', 'a whole number of milliseconds from 1 to 2^31-1');
+  if (!(Number.isInteger(retentionFirstPassMs) && retentionFirstPassMs >= 0 && retentionFirstPassMs <= 2_147_483_647)) refuse('retentionFirstPassMs', 'a whole number of milliseconds from 0 to 2^31-1');
   if (!(Number.isInteger(eraseChunkSize) && eraseChunkSize >= 1 && eraseChunkSize <= 10_000)) refuse('eraseChunkSize', 'a whole number from 1 to 10000');
   if (!(Number.isInteger(writeTimeoutMs) && writeTimeoutMs >= 1 && writeTimeoutMs <= 2_147_483_647)) refuse('writeTimeoutMs', 'a whole number of milliseconds from 1 to 2^31-1');
 }

@@ -28,7 +28,13 @@ export type RetentionOptions = {
   /** Null: messages are kept for ever (tombstones still expire). */
   retentionDays: number | null;
   tombstoneDays: number;
+  /** Between two passes. */
   intervalMs: number;
+  /**
+   * Before the first pass: the store makes it short, so that what expired while the service was
+   * down goes at once. Unset, the first pass waits a whole interval (tests that call purge() themselves).
+   */
+  firstPassMs?: number;
   log?: Logger;
 };
 
@@ -56,7 +62,7 @@ totals AS (
 SELECT count(*) FROM old`;
 
 export function startRetention(options: RetentionOptions): Retention {
-  const { eraser, lock, retentionDays, tombstoneDays, intervalMs, log } = options;
+  const { eraser, lock, retentionDays, tombstoneDays, intervalMs, firstPassMs = intervalMs, log } = options;
   const { pool, now, chunk } = eraser;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -101,21 +107,23 @@ export function startRetention(options: RetentionOptions): Retention {
   async function purge(): Promise<{ messages: number; tombstones: number }> {
     const messages = await purgeMessages();
     const tombstones = await purgeTombstones();
+    // The same line as SQLite's (sqlite-eraser.ts), so one alert or query reads both backends.
+    if (messages > 0 || tombstones > 0) log?.log('INFO', { msg: 'retention pass', erased: messages, tombstones_purged: tombstones });
     return { messages, tombstones };
   }
 
-  function schedule(): void {
+  function schedule(delayMs: number): void {
     if (stopped) return;
     timer = setTimeout(() => {
       timer = null;
       running = purge()
         .catch((error: unknown) => log?.log('ERROR', { msg: 'a retention pass failed; the next one carries on', code: errorCode(error) }))
-        .finally(schedule);
-    }, intervalMs);
+        .finally(() => schedule(intervalMs));
+    }, delayMs);
     // The loop alone never keeps the process alive.
     timer.unref();
   }
-  schedule();
+  schedule(firstPassMs);
 
   return {
     purge,

@@ -106,4 +106,5 @@ test('options that would make retention erase everything or spin are refused bef
   await assert.rejects(openPostgresStore({ ...base, retentionDays: 0, tombstoneDays: 1 }), /retentionDays must be a positive number of days, or null$/);
   await assert.rejects(openPostgresStore({ ...base, retentionDays: null, tombstoneDays: Number.NaN }), /tombstoneDays must be/);
   await assert.rejects(openPostgresStore({ ...base, retentionDays: 1, tombstoneDays: 1, eraseChunkSize: 0 }), /eraseChunkSize must be/);
+  await assert.rejects(openPostgresStore({ ...base, retentionDays: 1, tombstoneDays: 1, retentionFirstPassMs: -1 }), /retentionFirstPassMs must be/);
 });

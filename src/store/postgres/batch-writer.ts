@@ -41,7 +41,7 @@ export type BatchWriterOptions = {
   keyedHash: KeyedHash;
   /** Each retry, with the SQLSTATE class (two characters) that caused it. */
   onRetry: (sqlStateClass: string) => void;
-  /** Each batch (or message) that fails for good, with its error: log only its code (error-codes.ts). */
+  /** Each batch that fails for good, with its error: log only its code (error-codes.ts). */
   onFailure: (error: unknown) => void;
   /** Milliseconds a batch may take from sending to commit before it counts as lost. */
   timeoutMs: number;
@@ -73,8 +73,11 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     return new StoreUnavailableError(outcomeUnknown(error) ? 'connection_lost' : 'commit_failed');
   }
 
+  /**
+   * Not a failure of the batch (it committed without the message), so not reported to onFailure:
+   * the request's own line gives the SQLSTATE, from the error, as on SQLite.
+   */
   function refused(error: unknown): Settled<InsertResult> {
-    onFailure(error);
     return { ok: false, error: new MessageWriteError(errorCode(error)) };
   }
 

@@ -77,6 +77,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const pools: Record<PoolName, Pool> = { write: writePool, read: readPool };
 
   let counters: PostgresCounters = NO_COUNTERS;
+  // A failed batch's line reads as SQLite's, word for word, so that one alert reads both backends;
+  // an erasure's is spelled alike. Here the connection may be lost after a COMMIT was sent:
+  // outcome_unknown then says that it may have committed after all (the clients were answered
+  // connection_lost, which is safe to retry).
   function failed(pool: PoolName, error: unknown, msg: string): void {
     if (isConnectionError(error)) counters.connectionError(pool);
     log?.log('ERROR', { msg, code: errorCode(error), outcome_unknown: outcomeUnknown(error) });
@@ -88,7 +92,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     keyedHash,
     timeoutMs: writeTimeoutMs,
     onRetry: (sqlStateClass) => counters.retry(sqlStateClass),
-    onFailure: (error) => failed('write', error, 'a write batch failed and was rolled back, or its commit was not confirmed'),
+    onFailure: (error) => failed('write', error, 'a write batch failed and was rolled back'),
   });
   const queue = createWriteQueue<WriteRequest, InsertResult>({
     writeBatch,
@@ -103,7 +107,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     now,
     chunk: options.eraseChunkSize ?? 500,
     onErased: (reason, count) => counters.erased(reason, count),
-    onFailure: (error) => failed('write', error, 'an erasure failed and was rolled back, or its commit was not confirmed'),
+    onFailure: (error) => failed('write', error, 'an erasure failed and was rolled back'),
   };
   const retention = startRetention({
     eraser: eraserContext,

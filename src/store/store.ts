@@ -157,6 +157,21 @@ export class ReadUnavailableError extends Error {
   }
 }
 
+/**
+ * A read the database failed (not refused: see ReadUnavailableError), answered as an internal
+ * error. `code` is the backend's code for it (SQLite's result code, a SQLSTATE, or the PostgreSQL
+ * client's own), never the database's message, which may quote SQL, names or data.
+ */
+export class ReadFailedError extends Error {
+  readonly code: string;
+
+  constructor(code: string) {
+    super('the read failed');
+    this.name = 'ReadFailedError';
+    this.code = code;
+  }
+}
+
 /** A feed position that this backend did not write: damaged, foreign, or from another backend. */
 export class FeedPositionError extends Error {
   constructor() {

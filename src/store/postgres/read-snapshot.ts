@@ -7,8 +7,9 @@
 // set (SET LOCAL, through set_config) to the time left when the transaction starts. And each
 // query's client-side timeout is the time left plus a grace, so the server's cancel normally comes
 // first and the connection survives; if it does not, the client destroys the connection.
-import { FeedPositionError, ReadUnavailableError, type ReadOptions } from '../store.ts';
-import { isConnectionError, isQueryCanceled, isQueryTimeout, PgClientError, type Param, type Pool, type QueryResult, type Statement } from './wire/client.ts';
+import { FeedPositionError, ReadFailedError, ReadUnavailableError, type ReadOptions } from '../store.ts';
+import { errorCode } from './error-codes.ts';
+import { isConnectionError, isQueryCanceled, isQueryTimeout, PgClientError, PgError, type Param, type Pool, type QueryResult, type Statement } from './wire/client.ts';
 
 /** Time for the server's own statement_timeout to answer before the client gives up on the connection. */
 const CLIENT_GRACE_MS = 500;
@@ -66,7 +67,7 @@ export function createReadRunner(pool: Pool, onError: (error: unknown) => void):
   };
 }
 
-/** The contract's error for why a read failed; errors of ours pass through unchanged. */
+/** The contract's error for why a read failed; errors of the store's own pass through unchanged. */
 function refusal(error: unknown): unknown {
   if (error instanceof ReadUnavailableError || error instanceof FeedPositionError) return error;
   // 57014: statement_timeout, or the cancel our own timeout sent.
@@ -74,6 +75,9 @@ function refusal(error: unknown): unknown {
   if (error instanceof PgClientError && error.code === 'acquire_timeout') return new ReadUnavailableError('read_timeout');
   if (error instanceof PgClientError && error.code === 'pool_busy') return new ReadUnavailableError('read_busy');
   if (isConnectionError(error) || (error instanceof PgClientError && error.code === 'pool_closed')) return new ReadUnavailableError('read_unavailable');
-  // Anything else is a bug of ours (a PgError's message holds only its SQLSTATE): let it be a 500.
+  // Any other error of the database or the client is a 500, logged as on SQLite: the kind of
+  // failure (ReadFailedError) and its code (a SQLSTATE, or the client's), never the server's text.
+  if (error instanceof PgError || error instanceof PgClientError) return new ReadFailedError(errorCode(error));
+  // Anything else is a bug of ours: a 500 too, under its own name.
   return error;
 }

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../observability/log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { FeedPositionError, ReadUnavailableError } from '../store.ts';
+import { FeedPositionError, ReadFailedError, ReadUnavailableError } from '../store.ts';
 import type { FromReader, ReadRequest, ReadValue, ToReader } from './reader-messages.ts';
 
 export type ReadPoolOptions = {
@@ -24,17 +24,6 @@ export type ReadPool = {
   /** Stops every thread; reads still waiting or running are refused. */
   close(): Promise<void>;
 };
-
-/** A read that failed inside its thread (SQLite's code only: its message may quote SQL). */
-export class ReadFailedError extends Error {
-  readonly code: string;
-
-  constructor(code: string) {
-    super('the read failed');
-    this.name = 'ReadFailedError';
-    this.code = code;
-  }
-}
 
 type Job = { id: number; request: ReadRequest; deadline: number; resolve: (value: ReadValue) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
 type Slot = { worker: Worker; job: Job | null };

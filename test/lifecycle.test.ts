@@ -6,7 +6,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { signBody } from '../src/ingest/schemes/x-signature.ts';
-import { message, postWebhook, runToExit, SECRET, startService, storedRows, type Service } from './support/service.ts';
+import { postgresUrl } from './support/postgres.ts';
+import { freePort, message, postWebhook, runToExit, SECRET, startService, storedRows, type Service } from './support/service.ts';
 import { tempDir } from './support/temp-dir.ts';
 
 test('GET /health/live answers 200 {"status":"live"}', async (t) => {
@@ -138,4 +139,31 @@ test('a SQLite folder that mkdir cannot make, though its parent exists (/proc), 
   const { code, failure } = await failedStartup('sqlite:////proc/no-such-folder/app.db');
   assert.equal(code, 1);
   assert.equal(failure.code, 'ENOENT');
+});
+
+test('a PostgreSQL that refuses the connection or the password stops startup with a code telling the two apart, and no secret in the log', async (t) => {
+  if (postgresUrl(t) === null) return;
+  const reachable = new URL(process.env.TEST_DATABASE_URL as string);
+  const password = decodeURIComponent(reachable.password);
+  const wrongPassword = 'wrong-password-0f3a9c';
+
+  const refused = new URL(reachable);
+  refused.port = String(await freePort());
+  const closedPort = await failedStartup(refused.href);
+  assert.equal(closedPort.code, 1);
+  assert.equal(closedPort.failure.code, 'ECONNREFUSED');
+
+  const misspelled = new URL(reachable);
+  misspelled.password = wrongPassword;
+  const badPassword = await failedStartup(misspelled.href);
+  assert.equal(badPassword.code, 1);
+  // SQLSTATE 28P01: invalid_password.
+  assert.equal(badPassword.failure.code, '28P01');
+
+  for (const { output } of [closedPort, badPassword]) {
+    for (const secret of [password, wrongPassword, refused.href, misspelled.href]) {
+      assert.ok(secret === '' || !output.includes(secret), 'neither password nor URL is logged');
+    }
+    assert.ok(!output.includes('password authentication failed'), "the server's text stays out");
+  }
 });

@@ -27,6 +27,22 @@ export type OpenedDatabase = {
   keyedHash: KeyedHash;
 };
 
+/**
+ * Opening the database failed. `code` says why, for the operator: a SQLSTATE from the server
+ * (28P01 a wrong password, 3D000 no such database), the system's code behind a connection or TLS
+ * failure (ECONNREFUSED, ENOTFOUND, a certificate's), or our client's own (connect_timeout).
+ * Neither the code nor the message holds the URL, the password or the server's text.
+ */
+export class DatabaseOpenError extends Error {
+  readonly code: string;
+
+  constructor(code: string, reason: string, options: { cause?: unknown } = {}) {
+    super(`opening the PostgreSQL store failed: ${reason}`, options);
+    this.name = 'DatabaseOpenError';
+    this.code = code;
+  }
+}
+
 export async function openDatabase(settings: ConnectionSettings): Promise<OpenedDatabase> {
   const url = settings.database;
   const base: ConnectOptions = {
@@ -44,7 +60,7 @@ export async function openDatabase(settings: ConnectionSettings): Promise<Opened
   try {
     session = await connect({ ...base, queryTimeoutMs: SETUP_STATEMENT_TIMEOUT_MS });
     const [schema, synchronousCommit] = (await session.query("SELECT current_schema(), current_setting('synchronous_commit')")).rows[0] ?? [];
-    if (typeof schema !== 'string') throw new Error('opening the PostgreSQL store failed: no schema of the search_path exists to hold its tables');
+    if (typeof schema !== 'string') throw new DatabaseOpenError('no_schema', 'no schema of the search_path exists to hold its tables');
     const keys = lockKeys(schema);
     await session.query('BEGIN');
     await migrate(session, keys.migrate);
@@ -63,12 +79,23 @@ export async function openDatabase(settings: ConnectionSettings): Promise<Opened
   }
 }
 
-/** The error to start-up with: ours as they are; the client's and the server's by their safe message only. */
+/** The error to start-up with: ours as they are; the client's and the server's by a code and their safe message only. */
 function openFailure(error: unknown): unknown {
   if (error instanceof SchemaTooNewError) return error;
   // PgError's message is "postgres error <SQLSTATE>": the server's text stays in the cause's hidden field.
-  if (error instanceof PgError || error instanceof PgClientError) {
-    return new Error(`opening the PostgreSQL store failed: ${error.message}`, { cause: error });
-  }
+  if (error instanceof PgError || error instanceof PgClientError) return new DatabaseOpenError(failureCode(error), error.message, { cause: error });
   return error;
+}
+
+/**
+ * The SQLSTATE, or the client's code; for a connection or TLS failure, the system's code behind it
+ * when there is one: connect_failed alone would not tell a refused port from an unknown host.
+ */
+function failureCode(error: PgError | PgClientError): string {
+  if (error instanceof PgClientError && (error.code === 'connect_failed' || error.code === 'tls_failed')) {
+    const system = error.cause instanceof Error && 'code' in error.cause ? error.cause.code : undefined;
+    // Only a code's shape is let through: it is logged as it is.
+    if (typeof system === 'string' && /^[A-Z][A-Z0-9_]{1,63}$/.test(system)) return system;
+  }
+  return error.code;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createMetrics } from '../../../src/observability/metrics.ts';
 import { SCHEMA_VERSION, SchemaTooNewError } from '../../../src/store/postgres/migrations.ts';
-import { openDatabase } from '../../../src/store/postgres/open-database.ts';
+import { DatabaseOpenError, openDatabase } from '../../../src/store/postgres/open-database.ts';
 import { openPostgresStore } from '../../../src/store/postgres/postgres-store.ts';
 import { connect } from '../../../src/store/postgres/wire/connect.ts';
 import { StoreUnavailableError } from '../../../src/store/store.ts';
@@ -36,7 +36,12 @@ test('a schema migrated by a newer build is refused with a clear error, and one 
   });
 
   const nowhere = { ...harness.database, parameters: { options: `-c search_path=${uniqueName('missing')}` } };
-  await assert.rejects(openDatabase({ database: nowhere }), /no schema of the search_path exists/);
+  await assert.rejects(openDatabase({ database: nowhere }), (error: unknown) => {
+    assert.ok(error instanceof DatabaseOpenError);
+    assert.match(error.message, /no schema of the search_path exists/);
+    assert.equal(error.code, 'no_schema');
+    return true;
+  });
 });
 
 test('write sessions commit with synchronous_commit on even when the URL turns it off', async (t) => {
@@ -62,15 +67,26 @@ test('ping answers while the store is open; close commits what is queued, then r
   assert.deepEqual((await harness.admin.query('SELECT count(*) FROM messages')).rows, [['30']]);
 });
 
-test('a store that cannot reach its database does not open, and says so without the password', async (t) => {
+test('a store that cannot reach its database does not open, and says why by a code, without the password', async (t) => {
   const settings = postgresUrl(t);
   if (settings === null) return;
   const unreachable = { ...settings, host: '127.0.0.1', port: 1, connectTimeoutMs: 2_000 };
   await assert.rejects(
     openPostgresStore({ database: unreachable, poolSize: 1, readPoolSize: 1, queueLimit: 1, retentionDays: null, tombstoneDays: 1 }),
     (error: unknown) => {
-      assert.ok(error instanceof Error && /^opening the PostgreSQL store failed: /.test(error.message));
+      assert.ok(error instanceof DatabaseOpenError && /^opening the PostgreSQL store failed: /.test(error.message));
+      assert.equal(error.code, 'ECONNREFUSED');
       assert.ok(settings.password === null || !error.message.includes(settings.password));
+      return true;
+    },
+  );
+  const wrongPassword = { ...settings, password: 'not-the-password' };
+  await assert.rejects(
+    openPostgresStore({ database: wrongPassword, poolSize: 1, readPoolSize: 1, queueLimit: 1, retentionDays: null, tombstoneDays: 1 }),
+    (error: unknown) => {
+      assert.ok(error instanceof DatabaseOpenError);
+      assert.equal(error.code, '28P01');
+      assert.ok(!error.message.includes('not-the-password') && !error.message.includes('authentication'));
       return true;
     },
   );

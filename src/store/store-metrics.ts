@@ -1,8 +1,21 @@
 // The families of the write path every backend shares: the bounded write queue, read at scrape time,
 // and the write batches, recorded as each one ends. A backend registers them on the registry it is
-// given, beside families of its own (sqlite/sqlite-metrics.ts).
+// given, beside families of its own (sqlite/sqlite-metrics.ts), and takes the help of the families
+// of what it holds from here.
 import type { Metrics } from '../observability/metrics.ts';
 import type { WriteStats } from './write-queue.ts';
+
+/**
+ * The help of the families every backend fills from its own figures (sqlite/sqlite-metrics.ts and
+ * sqlite-eraser.ts, postgres/postgres-metrics.ts): one text each, true of both, so a dashboard
+ * reads the same whichever backend runs.
+ */
+export const STORE_FAMILY_HELP = {
+  messages_stored: 'Messages currently stored.',
+  database_size_bytes: "Size of the database, in bytes: SQLite's pages times the page size (the write-ahead log not included), or PostgreSQL's pg_database_size.",
+  tombstones: 'Erased and expired message ids kept (as keyed hashes) so that a redelivery is not stored again.',
+  messages_erased_total: 'Messages erased: by request for one message or one sender, or by retention.',
+} as const;
 
 /** Upper bounds of the batch-size histogram, in messages; 256 is the most one batch holds. */
 const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256];

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { STORE_FAMILY_HELP } from '../../src/store/store-metrics.ts';
 import type { Backend } from '../support/backend.ts';
 import { parseExposition, valueOf, type Exposition } from '../support/exposition.ts';
 import { message, postWebhook, startService, storedRows, type Service } from '../support/service.ts';
@@ -93,6 +94,8 @@ test('GET /metrics', async (t) => {
       http_connections_dropped_total: 'counter',
     });
     for (const family of exposition.values()) assert.ok(family.help !== undefined && family.help.length > 0, family.name);
+    // The families of what the store holds read the same, word for word, on either backend.
+    for (const [name, help] of Object.entries(STORE_FAMILY_HELP)) assert.equal(exposition.get(name)?.help, help, name);
   });
 
   const webhookRequest = (body: unknown, options: Parameters<typeof postWebhook>[2] = {}) => () => postWebhook(service, body, options);

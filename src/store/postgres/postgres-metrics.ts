@@ -1,9 +1,11 @@
-// The PostgreSQL store's own families. Shared with the SQLite store by name and meaning:
-// messages_stored, database_size_bytes, tombstones and messages_erased_total. Its own, prefixed
-// postgres_: the two pools, batch retries and connection errors. What lives in the database is read
-// at scrape time with one bounded query (the sum of the sharded totals and pg_database_size, never
-// a count of rows); if the database does not answer, those gauges keep their last values.
+// The PostgreSQL store's own families. Shared with the SQLite store by name, meaning and help text
+// (store-metrics.ts): messages_stored, database_size_bytes, tombstones and messages_erased_total.
+// Its own, prefixed postgres_: the two pools, batch retries and connection errors. What lives in
+// the database is read at scrape time with one bounded query (the sum of the sharded totals and
+// pg_database_size, never a count of rows); if the database does not answer, those gauges keep
+// their last values.
 import type { Metrics } from '../../observability/metrics.ts';
+import { STORE_FAMILY_HELP } from '../store-metrics.ts';
 import type { EraseReason } from './eraser.ts';
 import type { Pool } from './wire/client.ts';
 
@@ -30,11 +32,11 @@ const POOLS: readonly PoolName[] = ['write', 'read'];
 export const NO_COUNTERS: PostgresCounters = { retry() {}, connectionError() {}, erased() {} };
 
 export function registerPostgresMetrics(metrics: Metrics, sources: PostgresMetricsSources): PostgresCounters {
-  const databaseBytes = metrics.gauge({ name: 'database_size_bytes', help: 'Size of the database (pg_database_size), in bytes.' });
-  const tombstones = metrics.gauge({ name: 'tombstones', help: 'Tombstones of erased message ids currently kept.' });
+  const databaseBytes = metrics.gauge({ name: 'database_size_bytes', help: STORE_FAMILY_HELP.database_size_bytes });
+  const tombstones = metrics.gauge({ name: 'tombstones', help: STORE_FAMILY_HELP.tombstones });
   metrics.gauge({
     name: 'messages_stored',
-    help: 'Messages currently stored.',
+    help: STORE_FAMILY_HELP.messages_stored,
     async collect(messages) {
       const summary = await sources.summary();
       if (summary === null) return;
@@ -45,7 +47,7 @@ export function registerPostgresMetrics(metrics: Metrics, sources: PostgresMetri
   });
   const erased = metrics.counter({
     name: 'messages_erased_total',
-    help: 'Messages erased, by why: on request for one message or one sender, or by retention.',
+    help: STORE_FAMILY_HELP.messages_erased_total,
     labelNames: ['reason'],
   });
   for (const reason of ERASE_REASONS) erased.inc({ reason }, 0);

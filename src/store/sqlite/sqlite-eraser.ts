@@ -10,6 +10,7 @@
 //   100,000 messages never holds the writer for long.
 import type { Logger } from '../../observability/log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import { STORE_FAMILY_HELP } from '../store-metrics.ts';
 import { StoreUnavailableError, type MessageEraser } from '../store.ts';
 import type { EraseOutcome, EraseRequest } from './writer-messages.ts';
 
@@ -48,7 +49,7 @@ export type SqliteErasure = {
 export function startSqliteErasure({ erase, now, retentionDays, tombstoneDays, intervalMs, log, metrics }: SqliteEraserOptions): SqliteErasure {
   const erased = metrics?.counter({
     name: 'messages_erased_total',
-    help: 'Messages erased: by request for one message or one sender, or by retention.',
+    help: STORE_FAMILY_HELP.messages_erased_total,
     labelNames: ['reason'],
   });
   for (const reason of ['message', 'sender', 'retention']) erased?.inc({ reason }, 0);

@@ -2,6 +2,7 @@
 // moment: how many messages it holds, how large the file is, and how far the search index lags.
 import type { DatabaseSync } from 'node:sqlite';
 import type { Metrics } from '../../observability/metrics.ts';
+import { STORE_FAMILY_HELP } from '../store-metrics.ts';
 import { SEARCH_BACKLOG_SQL } from './search-index.ts';
 
 export function registerSqliteMetrics(metrics: Metrics, db: DatabaseSync): void {
@@ -12,21 +13,15 @@ export function registerSqliteMetrics(metrics: Metrics, db: DatabaseSync): void 
             ${SEARCH_BACKLOG_SQL} AS searchBacklog,
             (SELECT tombstone_count FROM message_totals WHERE id = 1) AS tombstones`,
   );
-  const databaseBytes = metrics.gauge({
-    name: 'database_size_bytes',
-    help: 'Size of the database (pages times page size), in bytes.',
-  });
+  const databaseBytes = metrics.gauge({ name: 'database_size_bytes', help: STORE_FAMILY_HELP.database_size_bytes });
   const searchBacklog = metrics.gauge({
     name: 'search_index_backlog_messages',
     help: 'Messages stored but not in the search index yet; searches check their text directly.',
   });
-  const tombstones = metrics.gauge({
-    name: 'tombstones',
-    help: 'Erased and expired message ids kept (as keyed hashes) so that a redelivery is not stored again.',
-  });
+  const tombstones = metrics.gauge({ name: 'tombstones', help: STORE_FAMILY_HELP.tombstones });
   metrics.gauge({
     name: 'messages_stored',
-    help: 'Messages currently stored.',
+    help: STORE_FAMILY_HELP.messages_stored,
     collect(messages) {
       const row = summary.get() as { messages: number; databaseBytes: number; searchBacklog: number; tombstones: number };
       messages.set({}, Number(row.messages));

@@ -81,9 +81,15 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   // an erasure's is spelled alike. Here the connection may be lost after a COMMIT was sent:
   // outcome_unknown then says that it may have committed after all (the clients were answered
   // connection_lost, which is safe to retry).
+  /**
+   * A failure whose outcome is unknown (the connection went after the commit was sent) is not said
+   * to be rolled back: it may have committed, and its requests were answered connection_lost.
+   */
   function failed(pool: PoolName, error: unknown, msg: string): void {
     if (isConnectionError(error)) counters.connectionError(pool);
-    log?.log('ERROR', { msg, code: errorCode(error), outcome_unknown: outcomeUnknown(error) });
+    const unknown = outcomeUnknown(error);
+    const said = unknown ? msg.replace(' and was rolled back', ': its commit was sent but never confirmed') : msg;
+    log?.log('ERROR', { msg: said, code: errorCode(error), outcome_unknown: unknown });
   }
 
   const writeBatch = createBatchWriter({

@@ -39,7 +39,8 @@ test('a batch whose connection is terminated mid-way answers connection_lost, st
   const harness = await postgresHarness(t);
   if (harness === null) return;
   const metrics = createMetrics();
-  const store = await harness.open({ metrics });
+  const lines: string[] = [];
+  const store = await harness.open({ metrics, log: createLogger({ level: 'DEBUG', write: (line) => lines.push(line) }) });
   // Another session holds the erasure gate, so the batch waits inside its transaction.
   const holder = await connect(optionsFrom(harness.database));
   t.after(() => holder.close());
@@ -60,6 +61,12 @@ test('a batch whose connection is terminated mid-way answers connection_lost, st
   const scrape = parseExposition(await metrics.render());
   assert.equal(valueOf(scrape, 'postgres_connection_errors_total', { pool: 'write' }), 1);
   assert.equal(valueOf(scrape, 'write_batches_failed_total'), 1);
+  // Its commit was in the pipeline when the connection went: the line does not claim a rollback.
+  const failures = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => String(entry.msg).startsWith('a write batch failed'));
+  assert.deepEqual(
+    failures.map(({ msg, outcome_unknown }) => ({ msg, outcome_unknown })),
+    [{ msg: 'a write batch failed: its commit was sent but never confirmed', outcome_unknown: true }],
+  );
 });
 
 test('a batch chosen as a deadlock victim runs again and is stored once', async (t) => {

@@ -62,6 +62,7 @@ async function openStoreOrExit(): Promise<Store> {
       path: database.path,
       queueLimit,
       readThreads: config.reads.threads,
+      readCpuShare: config.reads.cpuPercent / 100,
       retentionDays, tombstoneDays, log, metrics,
       // Without its writer the service cannot do its job, and /health/live would still answer:
       // exit non-zero, so that the supervisor (compose's restart policy, Kubernetes) starts afresh.

@@ -16,6 +16,8 @@ export type DatabaseLocation =
 export type ReadLimits = {
   /** Reader threads, each with its own read-only connection (SQLite). */
   threads: number;
+  /** Percent of one core each reader thread may use over time (SQLite; read-clock.ts). */
+  cpuPercent: number;
   /** Most reads running at once; more wait in a queue of queueLimit, then are refused. */
   concurrency: number;
   queueLimit: number;
@@ -103,6 +105,7 @@ export function loadConfig(env: Env, readFile: ReadFile = noFiles): ConfigResult
   const threads = read.integer('READ_THREADS', 1, 1, 16);
   const reads: ReadLimits = {
     threads,
+    cpuPercent: read.integer('READ_CPU_PERCENT', 25, 5, 100),
     concurrency: read.integer('READ_CONCURRENCY', threads, 1, 64),
     queueLimit: read.integer('READ_QUEUE_LIMIT', 8, 0, 1000),
     timeoutMs: read.integer('READ_TIMEOUT_MS', 2000, 50, 60_000),

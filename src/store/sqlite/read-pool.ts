@@ -12,6 +12,8 @@ import type { FromReader, ReadRequest, ReadValue, ToReader } from './reader-mess
 export type ReadPoolOptions = {
   path: string;
   threads: number;
+  /** Share of one core each thread may use over time (read-clock.ts); 1 leaves it unpaced. */
+  cpuShare?: number;
   log?: Logger;
   metrics?: Metrics;
   /** How long a read may outlive its deadline before its thread is stopped. */
@@ -38,7 +40,7 @@ const DEFAULT_GRACE_MS = 250;
 /** Between attempts to start a thread again after one failed to open the database. */
 const RESPAWN_DELAY_MS = 1_000;
 
-export async function startReadPool({ path, threads, log, metrics, graceMs = DEFAULT_GRACE_MS }: ReadPoolOptions): Promise<ReadPool> {
+export async function startReadPool({ path, threads, cpuShare = 1, log, metrics, graceMs = DEFAULT_GRACE_MS }: ReadPoolOptions): Promise<ReadPool> {
   const slots = new Set<Slot>();
   const waiting: Job[] = [];
   let nextId = 1;
@@ -53,7 +55,7 @@ export async function startReadPool({ path, threads, log, metrics, graceMs = DEF
   for (const reason of ['deadline', 'died']) replaced?.inc({ reason }, 0);
 
   function spawn(): Promise<Slot> {
-    const worker = new Worker(new URL('./read-worker.ts', import.meta.url), { workerData: { path }, resourceLimits: RESOURCE_LIMITS });
+    const worker = new Worker(new URL('./read-worker.ts', import.meta.url), { workerData: { path, cpuShare }, resourceLimits: RESOURCE_LIMITS });
     const slot: Slot = { worker, job: null };
     // An error in the thread is followed by 'exit', which does the cleanup.
     worker.on('error', () => {});

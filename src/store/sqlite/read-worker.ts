@@ -1,7 +1,7 @@
 // A reader thread's entry point (started by read-pool.ts, never imported). It owns one read-only
 // connection and answers one read at a time, off the event loop that serves HTTP, at the lowest CPU
-// priority (thread-priority.ts), and abandons a read at its deadline (read-clock.ts). Nothing here
-// can write: the connection is opened read-only.
+// priority (thread-priority.ts) and within its share of a core, and abandons a read at its deadline
+// (read-clock.ts). Nothing here can write: the connection is opened read-only.
 import { DatabaseSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import { FeedPositionError } from '../store.ts';
@@ -17,9 +17,10 @@ if (port === null) throw new Error('read-worker.ts runs as a worker thread, star
 const reply = (message: FromReader) => port.postMessage(message);
 
 lowerThisThreadPriority();
-const db = openOrReport((workerData as { path: string }).path);
+const { path, cpuShare } = workerData as { path: string; cpuShare: number };
+const db = openOrReport(path);
 if (db !== null) {
-  const clock = createReadClock();
+  const clock = createReadClock({ cpuShare });
   const queries = prepareMessageQueries(db, clock.tick);
   const feed = prepareFeedQueries(db);
   const run = (request: ReadRequest): ReadValue => {

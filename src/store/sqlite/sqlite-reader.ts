@@ -11,10 +11,10 @@ import { createReadClock, ReadDeadlineExceeded } from './read-clock.ts';
 import { startReadPool } from './read-pool.ts';
 import type { ReadRequest, ReadValue } from './reader-messages.ts';
 
-export type SqliteReaderOptions = { path: string; db: DatabaseSync; threads: number; log?: Logger; metrics?: Metrics };
+export type SqliteReaderOptions = { path: string; db: DatabaseSync; threads: number; cpuShare?: number; log?: Logger; metrics?: Metrics };
 
-export async function openSqliteReader({ path, db, threads, log, metrics }: SqliteReaderOptions): Promise<{ reader: MessageReader; close: () => Promise<void> }> {
-  const run = path === ':memory:' ? inlineRun(db) : await poolRun({ path, threads, log, metrics });
+export async function openSqliteReader({ path, db, threads, cpuShare, log, metrics }: SqliteReaderOptions): Promise<{ reader: MessageReader; close: () => Promise<void> }> {
+  const run = path === ':memory:' ? inlineRun(db) : await poolRun({ path, threads, cpuShare, log, metrics });
   const reader: MessageReader = {
     listMessages: async (query, { deadline }) => (await run.read({ kind: 'list', query }, deadline)) as MessagePage,
     stats: async ({ deadline }) => (await run.read({ kind: 'stats' }, deadline)) as MessageStats,
@@ -25,7 +25,7 @@ export async function openSqliteReader({ path, db, threads, log, metrics }: Sqli
 
 type Run = { read(request: ReadRequest, deadline: number): Promise<ReadValue>; close(): Promise<void> };
 
-async function poolRun(options: { path: string; threads: number; log?: Logger; metrics?: Metrics }): Promise<Run> {
+async function poolRun(options: { path: string; threads: number; cpuShare?: number; log?: Logger; metrics?: Metrics }): Promise<Run> {
   const pool = await startReadPool(options);
   return { read: pool.run, close: pool.close };
 }

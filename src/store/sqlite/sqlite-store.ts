@@ -43,6 +43,8 @@ export type SqliteStoreOptions = {
   queueLimit: number;
   /** Reader threads, each with a read-only connection (a file only; `:memory:` reads inline). */
   readThreads?: number;
+  /** Share of one core each reader thread may use over time (read-clock.ts); 1 (the default) leaves it unpaced. */
+  readCpuShare?: number;
   /** Messages received longer ago than this are erased; null (the default) keeps them. */
   retentionDays?: number | null;
   /** How long an erased id stays refused (tombstones.ts). */
@@ -80,7 +82,7 @@ class MessageWriteError extends Error {
 }
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
-  const { path, queueLimit, readThreads = 1, log, metrics, now = () => new Date(), onWriterStopped } = options;
+  const { path, queueLimit, readThreads = 1, readCpuShare, log, metrics, now = () => new Date(), onWriterStopped } = options;
   const { retentionDays = null, tombstoneDays = DEFAULT_TOMBSTONE_DAYS, retentionIntervalMs = RETENTION_INTERVAL_MS } = options;
   // This connection creates the file and migrates the schema before the writer opens it.
   const db = openSqliteDatabase(path);
@@ -96,7 +98,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   }
   let reads: Awaited<ReturnType<typeof openSqliteReader>>;
   try {
-    reads = await openSqliteReader({ path, db, threads: readThreads, log, metrics });
+    reads = await openSqliteReader({ path, db, threads: readThreads, cpuShare: readCpuShare, log, metrics });
   } catch (error) {
     await writer.close();
     db.close();

@@ -65,11 +65,11 @@ export function createApp({ config, store, log, metrics, connections, now = Date
   // Subscribers follow the feed; every commit with a new message wakes them.
   const hub = createStreamHub({ feed: store.reader.feed, readTimeoutMs: config.reads.timeoutMs, pollMs: config.streams.pollMs, now });
   const sink: MessageSink = {
-    async insertMany(messages) {
-      const results = await store.sink.insertMany(messages);
-      if (results.includes('created')) hub.signal();
-      return results;
-    },
+    insertMany: (messages) =>
+      store.sink.insertMany(messages).then((results) => {
+        if (results.includes('created')) hub.signal();
+        return results;
+      }),
     unstorableField: (message) => store.sink.unstorableField(message),
   };
   const refusals = createRefusalMapper(metrics);

@@ -36,11 +36,16 @@ export function createRouter(routes: readonly Route[]): Router {
 
   const pick = (methods: Map<string, Route>, method: string) => methods.get(method) ?? (method === 'HEAD' ? methods.get('GET') : undefined);
 
+  const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
   return (method, path) => {
+    // The common case first, allocating nothing: an exact path with a route for this method.
+    const exact = byPath.get(path);
+    const direct = exact === undefined ? undefined : pick(exact, method);
+    if (direct !== undefined) return { kind: 'found', route: direct, params: NO_PARAMS };
     // Every route this path names, the exact one first: `/messages/stream` is both an exact path
     // (GET) and a `/messages/{message_id}` (DELETE), and each method goes to its own.
     const candidates: { methods: Map<string, Route>; path: string; params: Record<string, string> }[] = [];
-    const exact = byPath.get(path);
     if (exact !== undefined) candidates.push({ methods: exact, path, params: {} });
     for (const pattern of patterns.values()) {
       const segment = path.startsWith(pattern.prefix) ? path.slice(pattern.prefix.length) : '';

@@ -125,16 +125,28 @@ export function createMetrics(): Metrics {
   };
 }
 
-/** The series of one family, keyed by label values, created on first use. */
+/**
+ * The series of one family, keyed by label values, created on first use. get() runs several times
+ * per request, so it builds one string and nothing else: each value prefixed by its length, which
+ * no two different lists of values share.
+ */
 function seriesOf<S>(name: string, labelNames: readonly string[], create: () => S) {
   const series = new Map<string, [string[], S]>();
   return {
     get(labels: Labels): S {
-      const values = valuesOf(name, labelNames, labels);
-      const key = JSON.stringify(values);
+      let given = 0;
+      for (const label in labels) if (Object.hasOwn(labels, label)) given++;
+      let key = '';
+      for (const label of labelNames) {
+        const value = labels[label];
+        // A label missing or extra: valuesOf throws, naming them.
+        if (value === undefined || given !== labelNames.length) valuesOf(name, labelNames, labels);
+        key += `${String(value).length}:${String(value)}`;
+      }
+      if (given !== labelNames.length) valuesOf(name, labelNames, labels);
       let entry = series.get(key);
       if (entry === undefined) {
-        entry = [values, create()];
+        entry = [valuesOf(name, labelNames, labels), create()];
         series.set(key, entry);
       }
       return entry[1];

@@ -41,7 +41,26 @@ export type WriteQueue<Item, Result> = {
   stats(): WriteStats;
 };
 
-type Waiting<Item, Result> = { item: Item; resolve: (result: Result) => void; reject: (error: Error) => void };
+/**
+ * The items of one pushMany share one promise (a request costs one, whatever it holds): each item
+ * fills its place, the last to arrive resolves, the first failure rejects.
+ */
+type Group<Result> = { results: Result[]; remaining: number; settled: boolean; resolve: (results: Result[]) => void; reject: (error: Error) => void };
+type Waiting<Item, Result> = { item: Item; group: Group<Result>; index: number };
+
+function fill<Result>(group: Group<Result>, index: number, result: Result): void {
+  group.results[index] = result;
+  if (--group.remaining === 0 && !group.settled) {
+    group.settled = true;
+    group.resolve(group.results);
+  }
+}
+
+function fail<Result>(group: Group<Result>, error: Error): void {
+  if (group.settled) return;
+  group.settled = true;
+  group.reject(error);
+}
 
 export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, Result>): WriteQueue<Item, Result> {
   const { writeBatch, limit, maxBatchSize, onBatch } = options;
@@ -69,13 +88,13 @@ export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, 
       committed = true;
       batch.forEach((entry, index) => {
         const outcome = outcomes[index];
-        if (outcome === undefined) entry.reject(new Error('writer returned fewer outcomes than the batch held'));
-        else if (outcome.ok) entry.resolve(outcome.value);
-        else entry.reject(outcome.error);
+        if (outcome === undefined) fail(entry.group, new Error('writer returned fewer outcomes than the batch held'));
+        else if (outcome.ok) fill(entry.group, entry.index, outcome.value);
+        else fail(entry.group, outcome.error);
       });
     } catch (error) {
       const failure = error instanceof Error ? error : new StoreUnavailableError('commit_failed');
-      for (const entry of batch) entry.reject(failure);
+      for (const entry of batch) fail(entry.group, failure);
     }
     writing = 0;
     onBatch?.(batch.length, committed);
@@ -96,9 +115,12 @@ export function createWriteQueue<Item, Result>(options: WriteQueueOptions<Item, 
         rejectedQueueFull += items.length;
         return Promise.reject(new StoreUnavailableError('queue_full'));
       }
-      const results = items.map((item) => new Promise<Result>((resolve, reject) => waiting.push({ item, resolve, reject })));
-      schedule();
-      return Promise.all(results);
+      if (items.length === 0) return Promise.resolve([]);
+      return new Promise<Result[]>((resolve, reject) => {
+        const group: Group<Result> = { results: new Array<Result>(items.length), remaining: items.length, settled: false, resolve, reject };
+        for (let index = 0; index < items.length; index++) waiting.push({ item: items[index] as Item, group, index });
+        schedule();
+      });
     },
     drained() {
       if (waiting.length === 0 && writing === 0) return Promise.resolve();

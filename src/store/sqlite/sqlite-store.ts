@@ -135,8 +135,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   }
 
   const sink: MessageSink = {
-    async insertMany(messages: readonly InboundMessage[]): Promise<InsertResult[]> {
-      if (!open || !writer.isAlive()) throw new StoreUnavailableError('writer_stopped');
+    insertMany(messages: readonly InboundMessage[]): Promise<InsertResult[]> {
+      if (!open || !writer.isAlive()) return Promise.reject(new StoreUnavailableError('writer_stopped'));
       const createdAt = now().toISOString();
       return queue.pushMany(messages.map((message) => ({ message, createdAt })));
     },

@@ -216,3 +216,18 @@ export async function serveQueries(session: FakeSession, answer: (pipeline: Pipe
 export function echoAnswer(pipeline: Pipeline): Buffer {
   return Buffer.concat([...pipeline.sqls.map((sql) => pg.statementAnswer(['v'], [[sql]], 'SELECT 1')), pg.readyForQuery()]);
 }
+
+/**
+ * A server that answers one query 50 ms late, then records the next message the client sends (a
+ * Terminate, 'X', when the client closes cleanly) in `received` and ends the session.
+ */
+export function answerLateThenRecord(received: string[]): Script {
+  return async (session) => {
+    await acceptTrust(session);
+    const pipeline = await readPipeline(session);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    session.send(echoAnswer(pipeline ?? { sqls: [], params: [], executeLimits: [] }));
+    received.push((await session.next()).type);
+    session.socket.end();
+  };
+}

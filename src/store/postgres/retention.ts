@@ -15,6 +15,7 @@
 //   read a moment earlier or later, both right. The purge locks only tombstones (which nothing
 //   else locks) and then one totals row, last, as batches do: no cycle of waits.
 import type { Logger } from '../../observability/log.ts';
+import { startRetentionLoop } from '../retention-loop.ts';
 import { errorCode } from './error-codes.ts';
 import { eraseChunk, type EraserContext } from './eraser.ts';
 import type { LockKey } from './lock-keys.ts';
@@ -64,9 +65,13 @@ SELECT count(*) FROM old`;
 export function startRetention(options: RetentionOptions): Retention {
   const { eraser, lock, retentionDays, tombstoneDays, intervalMs, firstPassMs = intervalMs, log } = options;
   const { pool, now, chunk } = eraser;
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> = Promise.resolve();
+  const loop = startRetentionLoop({
+    pass: async () => ({ messages: await purgeMessages(), tombstones: await purgeTombstones() }),
+    firstPassMs,
+    intervalMs,
+    log,
+    codeOf: errorCode,
+  });
 
   const tryLock = async (query: (sql: string, params: readonly string[]) => Promise<{ rows: (string | null)[][] }>) =>
     (await query('SELECT pg_try_advisory_xact_lock($1::int, $2::int)', lock)).rows[0]?.[0] === 't';
@@ -75,7 +80,7 @@ export function startRetention(options: RetentionOptions): Retention {
     if (retentionDays === null) return 0;
     const cutoff = new Date(now().getTime() - retentionDays * DAY_MS).toISOString();
     let total = 0;
-    while (!stopped) {
+    while (!loop.stopped()) {
       const outcome = await eraseChunk(
         eraser,
         async (query) => (await query(EXPIRED, [cutoff, String(chunk)])).rows.map((row) => row[0] as string),
@@ -92,7 +97,7 @@ export function startRetention(options: RetentionOptions): Retention {
   async function purgeTombstones(): Promise<number> {
     const cutoff = new Date(now().getTime() - tombstoneDays * DAY_MS).toISOString();
     let total = 0;
-    while (!stopped) {
+    while (!loop.stopped()) {
       const deleted = await pool.transaction(async (connection) => {
         if (!(await tryLock((sql, params) => connection.query(sql, params)))) return null;
         return Number((await connection.query(PURGE_TOMBSTONES, [cutoff, String(chunk)])).rows[0]?.[0] ?? 0);
@@ -104,33 +109,5 @@ export function startRetention(options: RetentionOptions): Retention {
     return total;
   }
 
-  async function purge(): Promise<{ messages: number; tombstones: number }> {
-    const messages = await purgeMessages();
-    const tombstones = await purgeTombstones();
-    // The same line as SQLite's (sqlite-eraser.ts), so one alert or query reads both backends.
-    if (messages > 0 || tombstones > 0) log?.log('INFO', { msg: 'retention pass', erased: messages, tombstones_purged: tombstones });
-    return { messages, tombstones };
-  }
-
-  function schedule(delayMs: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      timer = null;
-      running = purge()
-        .catch((error: unknown) => log?.log('ERROR', { msg: 'a retention pass failed; the next one carries on', code: errorCode(error) }))
-        .finally(() => schedule(intervalMs));
-    }, delayMs);
-    // The loop alone never keeps the process alive.
-    timer.unref();
-  }
-  schedule(firstPassMs);
-
-  return {
-    purge,
-    async stop() {
-      stopped = true;
-      if (timer !== null) clearTimeout(timer);
-      await running;
-    },
-  };
+  return { purge: loop.purge, stop: loop.stop };
 }

@@ -10,6 +10,7 @@
 //   100,000 messages never holds the writer for long.
 import type { Logger } from '../../observability/log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import { startRetentionLoop, type PurgeCounts } from '../retention-loop.ts';
 import { STORE_FAMILY_HELP } from '../store-metrics.ts';
 import { StoreUnavailableError, type MessageEraser } from '../store.ts';
 import type { EraseOutcome, EraseRequest } from './writer-messages.ts';
@@ -53,9 +54,14 @@ export function startSqliteErasure({ erase, now, retentionDays, tombstoneDays, i
     labelNames: ['reason'],
   });
   for (const reason of ['message', 'sender', 'retention']) erased?.inc({ reason }, 0);
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> = Promise.resolve();
+  // The first pass soon after start: what expired while the service was down goes at once.
+  const loop = startRetentionLoop({
+    pass,
+    firstPassMs: Math.min(intervalMs, FIRST_PASS_MS),
+    intervalMs,
+    log,
+    codeOf: (error) => (error instanceof StoreUnavailableError ? error.reason : undefined),
+  });
 
   async function run(request: EraseRequest): Promise<{ count: number; ms: number }> {
     const outcome = await erase(request);
@@ -74,12 +80,12 @@ export function startSqliteErasure({ erase, now, retentionDays, tombstoneDays, i
       const { count, ms } = await run(chunk());
       total += count;
       if (reason !== null) erased?.inc({ reason }, count);
-      if (count < limit || stopped) return total;
+      if (count < limit || loop.stopped()) return total;
       if (share !== null) await new Promise((resolve) => setTimeout(resolve, (ms * (1 - share)) / share));
     }
   }
 
-  async function purge(): Promise<{ messages: number; tombstones: number }> {
+  async function pass(): Promise<PurgeCounts> {
     const at = now();
     const ago = (days: number) => new Date(at.getTime() - days * DAY_MS).toISOString();
     const erasedAt = at.toISOString();
@@ -87,23 +93,8 @@ export function startSqliteErasure({ erase, now, retentionDays, tombstoneDays, i
       ? 0
       : await untilDone(() => ({ kind: 'purge_received', cutoff: ago(retentionDays), erasedAt, limit: PURGE_CHUNK }), PURGE_CHUNK, 'retention', PURGE_SHARE);
     const tombstones = await untilDone(() => ({ kind: 'purge_tombstones', cutoff: ago(tombstoneDays), limit: PURGE_CHUNK }), PURGE_CHUNK, null, PURGE_SHARE);
-    if (messages > 0 || tombstones > 0) log?.log('INFO', { msg: 'retention pass', erased: messages, tombstones_purged: tombstones });
     return { messages, tombstones };
   }
-
-  function schedule(delayMs: number): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      timer = null;
-      running = purge()
-        .catch(() => log?.log('ERROR', { msg: 'a retention pass failed; the next one carries on' }))
-        .finally(() => schedule(intervalMs));
-    }, delayMs);
-    // The loop alone never keeps the process alive.
-    timer.unref();
-  }
-  // The first pass soon after start: what expired while the service was down goes at once.
-  schedule(Math.min(intervalMs, FIRST_PASS_MS));
 
   const eraser: MessageEraser = {
     async eraseMessage(messageId) {
@@ -116,13 +107,5 @@ export function startSqliteErasure({ erase, now, retentionDays, tombstoneDays, i
     eraseSender: (from) => untilDone(() => ({ kind: 'erase_sender', from, erasedAt: now().toISOString(), limit: ERASE_CHUNK }), ERASE_CHUNK, 'sender', null),
   };
 
-  return {
-    eraser,
-    purge,
-    async stop() {
-      stopped = true;
-      if (timer !== null) clearTimeout(timer);
-      await running;
-    },
-  };
+  return { eraser, purge: loop.purge, stop: loop.stop };
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { connect } from '../../../src/store/postgres/wire/connect.ts';
 import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
 import { PgError, type PgNotice } from '../../../src/store/postgres/wire/pg-error.ts';
-import { acceptTrust, echoAnswer, readPipeline, serveQueries, startFakePostgres } from '../../support/fake-postgres.ts';
+import { acceptTrust, answerLateThenRecord, echoAnswer, readPipeline, serveQueries, startFakePostgres } from '../../support/fake-postgres.ts';
 import * as pg from '../../support/pg-messages.ts';
 
 const clientError = (code: string) => (error: unknown) => {
@@ -175,14 +175,7 @@ test('a query that times out while still queued behind another is dropped; the c
 
 test('close() lets the running query finish, then sends Terminate and waits for the server to close', async (t) => {
   const received: string[] = [];
-  const server = await startFakePostgres(t, async (session) => {
-    await acceptTrust(session);
-    const pipeline = await readPipeline(session);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    session.send(echoAnswer(pipeline ?? { sqls: [], params: [], executeLimits: [] }));
-    received.push((await session.next()).type);
-    session.socket.end();
-  });
+  const server = await startFakePostgres(t, answerLateThenRecord(received));
   const connection = await connect(server.options());
   const running = connection.query('running');
   const closing = connection.close();

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { PgClientError } from '../../../src/store/postgres/wire/pg-client-error.ts';
 import { createPool, type Pool, type PoolOptions } from '../../../src/store/postgres/wire/pool.ts';
-import { acceptTrust, echoAnswer, readPipeline, serveQueries, startFakePostgres, type FakeServer, type Pipeline } from '../../support/fake-postgres.ts';
+import { acceptTrust, answerLateThenRecord, echoAnswer, readPipeline, serveQueries, startFakePostgres, type FakeServer, type Pipeline } from '../../support/fake-postgres.ts';
 import * as pg from '../../support/pg-messages.ts';
 
 const clientError = (code: string) => (error: unknown) => {
@@ -169,14 +169,7 @@ test('transaction() runs BEGIN, the work and COMMIT, and a COMMIT answered ROLLB
 
 test('close() refuses new work and waiting callers, lets the running query finish, then sends Terminate', async (t) => {
   const received: string[] = [];
-  const server = await startFakePostgres(t, async (session) => {
-    await acceptTrust(session);
-    const pipeline = await readPipeline(session);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    session.send(echoAnswer(pipeline ?? { sqls: [], params: [], executeLimits: [] }));
-    received.push((await session.next()).type);
-    session.socket.end();
-  });
+  const server = await startFakePostgres(t, answerLateThenRecord(received));
   const db = pool(t, server);
   const running = db.query('running');
   await until(() => db.stats().busy === 1, 'the running query holds the connection');

@@ -23,13 +23,3 @@ export function sqliteOnly(t: TestContext, why: string): boolean {
   return true;
 }
 
-/**
- * Skips the rest of a test at the point where the PostgreSQL backend behaves differently from
- * SQLite in a way a client or an operator can see: a bug, reported, not a contract. Everything the
- * test asserted before it holds on both. True when skipped, so the test returns.
- */
-export function postgresDiffers(t: TestContext, how: string): boolean {
-  if (testBackend === 'sqlite') return false;
-  t.skip(`known difference on PostgreSQL (a bug, reported): ${how}`);
-  return true;
-}

@@ -8,6 +8,17 @@ import type { Logger } from '../observability/log.ts';
 
 export type PurgeCounts = { messages: number; tombstones: number };
 
+/** Between two passes (tests set it shorter). */
+export const RETENTION_INTERVAL_MS = 60_000;
+const FIRST_PASS_MS = 1_000;
+const DAY_MS = 86_400_000;
+
+/** When the first pass comes: a second after start, or one interval if that is shorter. */
+export const firstPassAfter = (intervalMs: number) => Math.min(intervalMs, FIRST_PASS_MS);
+
+/** The instant `days` days before `now`, as the stores keep instants (ISO 8601, UTC). */
+export const daysBefore = (now: Date, days: number) => new Date(now.getTime() - days * DAY_MS).toISOString();
+
 export type RetentionLoopOptions = {
   /** One pass: expired messages, then old tombstones, each in chunks. */
   pass(): Promise<PurgeCounts>;

@@ -2,7 +2,7 @@
 // and the write batches, recorded as each one ends. A backend registers them on the registry it is
 // given, beside families of its own (sqlite/sqlite-metrics.ts), and takes the help of the families
 // of what it holds from here.
-import type { Metrics } from '../observability/metrics.ts';
+import type { Counter, Metrics } from '../observability/metrics.ts';
 import type { WriteStats } from './write-queue.ts';
 
 /**
@@ -16,6 +16,16 @@ export const STORE_FAMILY_HELP = {
   tombstones: 'Erased and expired message ids kept (as keyed hashes) so that a redelivery is not stored again.',
   messages_erased_total: 'Messages erased: by request for one message or one sender, or by retention.',
 } as const;
+
+/** Why messages were erased: the label values of messages_erased_total. */
+export type EraseReason = 'message' | 'sender' | 'retention';
+
+/** messages_erased_total, every reason present from 0; its `inc` takes the reason and how many. */
+export function registerErasures(metrics: Metrics): (reason: EraseReason, count: number) => void {
+  const erased: Counter = metrics.counter({ name: 'messages_erased_total', help: STORE_FAMILY_HELP.messages_erased_total, labelNames: ['reason'] });
+  for (const reason of ['message', 'sender', 'retention'] as const) erased.inc({ reason }, 0);
+  return (reason, count) => erased.inc({ reason }, count);
+}
 
 /** Upper bounds of the batch-size histogram, in messages; 256 is the most one batch holds. */
 const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256];

@@ -172,6 +172,21 @@ export class ReadFailedError extends Error {
   }
 }
 
+/**
+ * A message the backend refused while the rest of its batch was stored (a constraint, a trigger, a
+ * value it cannot hold). `code` is the backend's code (SQLite's result code or a SQLSTATE), never
+ * the database's message.
+ */
+export class MessageWriteError extends Error {
+  readonly code: string;
+
+  constructor(code: string) {
+    super('the message could not be written');
+    this.name = 'MessageWriteError';
+    this.code = code;
+  }
+}
+
 /** A feed position that this backend did not write: damaged, foreign, or from another backend. */
 export class FeedPositionError extends Error {
   constructor() {

@@ -12,7 +12,7 @@
 // - A connection lost or a timeout after sending: the commit may or may not have happened, so the
 //   answer is connection_lost, which is safe to retry (a stored message comes back a duplicate).
 //   Anything else stored nothing: commit_failed.
-import { StoreUnavailableError, type InsertResult } from '../store.ts';
+import { MessageWriteError, StoreUnavailableError, type InsertResult } from '../store.ts';
 import type { Settled } from '../write-queue.ts';
 import { errorCode, outcomeUnknown, rowFault, worthRetrying } from './error-codes.ts';
 import type { LockKey } from './lock-keys.ts';
@@ -23,17 +23,6 @@ import type { Pool } from './wire/client.ts';
 /** How many times a batch runs at most when it keeps losing races (40001, 40P01). */
 const MAX_ATTEMPTS = 4;
 const RETRY_BASE_MS = 10;
-
-/** A message the database refused while the rest of its batch was stored; the code is a SQLSTATE. */
-export class MessageWriteError extends Error {
-  readonly code: string;
-
-  constructor(code: string) {
-    super('the message could not be written');
-    this.name = 'MessageWriteError';
-    this.code = code;
-  }
-}
 
 export type BatchWriterOptions = {
   pool: Pool;

@@ -12,6 +12,7 @@
 // Holding the gate exclusively, an erasure is the only writer of sender_counts and the totals, so
 // it may update and delete counter rows from the counts its snapshot read. Erasures are rare and
 // short (one message, or chunks of at most `chunk` rows), so the writes they hold up wait briefly.
+import type { EraseReason } from '../store-metrics.ts';
 import { StoreUnavailableError, type MessageEraser } from '../store.ts';
 import { outcomeUnknown } from './error-codes.ts';
 import type { LockKey } from './lock-keys.ts';
@@ -19,7 +20,6 @@ import { TOTAL_SHARDS } from './migrations.ts';
 import { byteaText, type KeyedHash } from './tombstone-key.ts';
 import { textArrayLiteral, type Param, type Pool, type QueryResult } from './wire/client.ts';
 
-export type EraseReason = 'message' | 'sender' | 'retention';
 
 export type EraserContext = {
   pool: Pool;

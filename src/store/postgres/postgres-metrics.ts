@@ -5,8 +5,7 @@
 // pg_database_size, never a count of rows); if the database does not answer, those gauges keep
 // their last values.
 import type { Metrics } from '../../observability/metrics.ts';
-import { STORE_FAMILY_HELP } from '../store-metrics.ts';
-import type { EraseReason } from './eraser.ts';
+import { registerErasures, STORE_FAMILY_HELP, type EraseReason } from '../store-metrics.ts';
 import type { Pool } from './wire/client.ts';
 
 export type PoolName = 'write' | 'read';
@@ -26,7 +25,6 @@ export type PostgresCounters = {
   erased(reason: EraseReason, count: number): void;
 };
 
-const ERASE_REASONS: readonly EraseReason[] = ['message', 'sender', 'retention'];
 const POOLS: readonly PoolName[] = ['write', 'read'];
 
 export const NO_COUNTERS: PostgresCounters = { retry() {}, connectionError() {}, erased() {} };
@@ -45,12 +43,7 @@ export function registerPostgresMetrics(metrics: Metrics, sources: PostgresMetri
       databaseBytes.set({}, summary.databaseBytes);
     },
   });
-  const erased = metrics.counter({
-    name: 'messages_erased_total',
-    help: STORE_FAMILY_HELP.messages_erased_total,
-    labelNames: ['reason'],
-  });
-  for (const reason of ERASE_REASONS) erased.inc({ reason }, 0);
+  const erased = registerErasures(metrics);
 
   const size = metrics.gauge({ name: 'postgres_pool_size', help: 'Most connections each pool opens.', labelNames: ['pool'] });
   const waiting = metrics.gauge({ name: 'postgres_pool_waiting', help: 'Callers waiting for a connection of each pool.', labelNames: ['pool'] });
@@ -85,6 +78,6 @@ export function registerPostgresMetrics(metrics: Metrics, sources: PostgresMetri
   return {
     retry: (sqlStateClass) => retries.inc({ sqlstate_class: sqlStateClass }),
     connectionError: (pool) => connectionErrors.inc({ pool }),
-    erased: (reason, count) => erased.inc({ reason }, count),
+    erased,
   };
 }

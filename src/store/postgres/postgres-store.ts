@@ -15,6 +15,7 @@
 // creatable there or already installed (migrations.ts).
 import type { Logger } from '../../observability/log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
+import { firstPassAfter, RETENTION_INTERVAL_MS } from '../retention-loop.ts';
 import { StoreUnavailableError, type InsertResult, type MessageReader, type Store, type StoreLifecycle } from '../store.ts';
 import { recordWriteBatches, registerWriteQueueMetrics } from '../store-metrics.ts';
 import { createWriteQueue } from '../write-queue.ts';
@@ -36,9 +37,6 @@ import { createPool, isConnectionError, type Pool } from './wire/client.ts';
 const MAX_BATCH_SIZE = 256;
 const PING_TIMEOUT_MS = 5_000;
 const SUMMARY_TIMEOUT_MS = 5_000;
-const RETENTION_INTERVAL_MS = 60_000;
-/** As on SQLite: the first retention pass a second after start, so what expired while the service was down goes at once. */
-const RETENTION_FIRST_PASS_MS = 1_000;
 
 export type PostgresStoreOptions = ConnectionSettings & {
   /** Most connections of the write pool. Batches commit one at a time; the others serve erasures, retention and readiness: 2 or more. */
@@ -121,7 +119,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     retentionDays: options.retentionDays,
     tombstoneDays: options.tombstoneDays,
     intervalMs: retentionIntervalMs,
-    firstPassMs: options.retentionFirstPassMs ?? Math.min(retentionIntervalMs, RETENTION_FIRST_PASS_MS),
+    firstPassMs: options.retentionFirstPassMs ?? firstPassAfter(retentionIntervalMs),
     log,
   });
   if (metrics !== undefined) {

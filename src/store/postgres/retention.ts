@@ -15,13 +15,12 @@
 //   read a moment earlier or later, both right. The purge locks only tombstones (which nothing
 //   else locks) and then one totals row, last, as batches do: no cycle of waits.
 import type { Logger } from '../../observability/log.ts';
-import { startRetentionLoop } from '../retention-loop.ts';
+import { daysBefore, startRetentionLoop } from '../retention-loop.ts';
 import { errorCode } from './error-codes.ts';
 import { eraseChunk, type EraserContext } from './eraser.ts';
 import type { LockKey } from './lock-keys.ts';
 import { TOTAL_SHARDS } from './migrations.ts';
 
-const DAY_MS = 86_400_000;
 
 export type RetentionOptions = {
   eraser: EraserContext;
@@ -78,7 +77,7 @@ export function startRetention(options: RetentionOptions): Retention {
 
   async function purgeMessages(): Promise<number> {
     if (retentionDays === null) return 0;
-    const cutoff = new Date(now().getTime() - retentionDays * DAY_MS).toISOString();
+    const cutoff = daysBefore(now(), retentionDays);
     let total = 0;
     while (!loop.stopped()) {
       const outcome = await eraseChunk(
@@ -95,7 +94,7 @@ export function startRetention(options: RetentionOptions): Retention {
   }
 
   async function purgeTombstones(): Promise<number> {
-    const cutoff = new Date(now().getTime() - tombstoneDays * DAY_MS).toISOString();
+    const cutoff = daysBefore(now(), tombstoneDays);
     let total = 0;
     while (!loop.stopped()) {
       const deleted = await pool.transaction(async (connection) => {

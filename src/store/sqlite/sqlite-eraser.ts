@@ -10,14 +10,13 @@
 //   100,000 messages never holds the writer for long.
 import type { Logger } from '../../observability/log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { startRetentionLoop, type PurgeCounts } from '../retention-loop.ts';
-import { STORE_FAMILY_HELP } from '../store-metrics.ts';
+import { daysBefore, firstPassAfter, startRetentionLoop, type PurgeCounts } from '../retention-loop.ts';
+import { registerErasures, type EraseReason } from '../store-metrics.ts';
 import { StoreUnavailableError, type MessageEraser } from '../store.ts';
 import type { EraseOutcome, EraseRequest } from './writer-messages.ts';
 
-const DAY_MS = 86_400_000;
 /** Rows per delete transaction of an erasure on request: a person's messages go in a few. */
-export const ERASE_CHUNK = 500;
+const ERASE_CHUNK = 500;
 /**
  * Rows per retention transaction: small, since every write batch that arrives meanwhile waits for
  * it (deletes touch pages all over the sender index, unlike inserts).
@@ -25,7 +24,6 @@ export const ERASE_CHUNK = 500;
 const PURGE_CHUNK = 200;
 /** The share of the writer's time a purge may take. */
 const PURGE_SHARE = 0.2;
-const FIRST_PASS_MS = 1_000;
 
 export type SqliteEraserOptions = {
   erase(request: EraseRequest): Promise<EraseOutcome>;
@@ -41,23 +39,16 @@ export type SqliteEraserOptions = {
 
 export type SqliteErasure = {
   eraser: MessageEraser;
-  /** One retention pass now; resolves with what it deleted. */
-  purge(): Promise<{ messages: number; tombstones: number }>;
   /** Stops the loop; resolves once a pass under way has finished its current chunk. */
   stop(): Promise<void>;
 };
 
 export function startSqliteErasure({ erase, now, retentionDays, tombstoneDays, intervalMs, log, metrics }: SqliteEraserOptions): SqliteErasure {
-  const erased = metrics?.counter({
-    name: 'messages_erased_total',
-    help: STORE_FAMILY_HELP.messages_erased_total,
-    labelNames: ['reason'],
-  });
-  for (const reason of ['message', 'sender', 'retention']) erased?.inc({ reason }, 0);
+  const erased = metrics === undefined ? () => {} : registerErasures(metrics);
   // The first pass soon after start: what expired while the service was down goes at once.
   const loop = startRetentionLoop({
     pass,
-    firstPassMs: Math.min(intervalMs, FIRST_PASS_MS),
+    firstPassMs: firstPassAfter(intervalMs),
     intervalMs,
     log,
     codeOf: (error) => (error instanceof StoreUnavailableError ? error.reason : undefined),
@@ -65,47 +56,52 @@ export function startSqliteErasure({ erase, now, retentionDays, tombstoneDays, i
 
   async function run(request: EraseRequest): Promise<{ count: number; ms: number }> {
     const outcome = await erase(request);
-    // Nothing was erased in a failed chunk (it rolled back): a retry is safe.
-    if (!outcome.ok) throw new StoreUnavailableError('commit_failed');
-    return outcome;
+    if (outcome.ok) return outcome;
+    // Nothing was erased in a failed chunk (it rolled back): a retry is safe. The same line as
+    // PostgreSQL's, with SQLite's code.
+    log?.log('ERROR', { msg: 'an erasure failed and was rolled back', code: outcome.code });
+    throw new StoreUnavailableError('commit_failed');
   }
 
   /**
-   * Repeats a chunked delete until a chunk comes back short of `limit`, or the loop stops; with a
-   * `share`, pausing after each chunk so that the deletes take at most that share of the writer.
+   * Repeats a chunked delete until a chunk comes back short of `limit`. Retention (`paced`) pauses
+   * after each chunk so that its deletes take at most PURGE_SHARE of the writer, and ends its pass
+   * when the loop stops; an erasure someone waits for runs to its end, or fails: never a partial
+   * count that would read as done.
    */
-  async function untilDone(chunk: () => EraseRequest, limit: number, reason: string | null, share: number | null): Promise<number> {
+  async function untilDone(chunk: () => EraseRequest, limit: number, reason: EraseReason | null, paced: boolean): Promise<number> {
     let total = 0;
     for (;;) {
+      if (paced && loop.stopped()) return total;
       const { count, ms } = await run(chunk());
       total += count;
-      if (reason !== null) erased?.inc({ reason }, count);
-      if (count < limit || loop.stopped()) return total;
-      if (share !== null) await new Promise((resolve) => setTimeout(resolve, (ms * (1 - share)) / share));
+      if (reason !== null) erased(reason, count);
+      if (count < limit) return total;
+      if (paced) await new Promise((resolve) => setTimeout(resolve, (ms * (1 - PURGE_SHARE)) / PURGE_SHARE));
     }
   }
 
   async function pass(): Promise<PurgeCounts> {
     const at = now();
-    const ago = (days: number) => new Date(at.getTime() - days * DAY_MS).toISOString();
+    const ago = (days: number) => daysBefore(at, days);
     const erasedAt = at.toISOString();
     const messages = retentionDays === null
       ? 0
-      : await untilDone(() => ({ kind: 'purge_received', cutoff: ago(retentionDays), erasedAt, limit: PURGE_CHUNK }), PURGE_CHUNK, 'retention', PURGE_SHARE);
-    const tombstones = await untilDone(() => ({ kind: 'purge_tombstones', cutoff: ago(tombstoneDays), limit: PURGE_CHUNK }), PURGE_CHUNK, null, PURGE_SHARE);
+      : await untilDone(() => ({ kind: 'purge_received', cutoff: ago(retentionDays), erasedAt, limit: PURGE_CHUNK }), PURGE_CHUNK, 'retention', true);
+    const tombstones = await untilDone(() => ({ kind: 'purge_tombstones', cutoff: ago(tombstoneDays), limit: PURGE_CHUNK }), PURGE_CHUNK, null, true);
     return { messages, tombstones };
   }
 
   const eraser: MessageEraser = {
     async eraseMessage(messageId) {
       const { count } = await run({ kind: 'erase_message', messageId, erasedAt: now().toISOString() });
-      erased?.inc({ reason: 'message' }, count);
+      erased('message', count);
       return count;
     },
     // Someone waits for this answer: chunk after chunk, with no pause (each is still a transaction
     // of its own, so write batches interleave).
-    eraseSender: (from) => untilDone(() => ({ kind: 'erase_sender', from, erasedAt: now().toISOString(), limit: ERASE_CHUNK }), ERASE_CHUNK, 'sender', null),
+    eraseSender: (from) => untilDone(() => ({ kind: 'erase_sender', from, erasedAt: now().toISOString(), limit: ERASE_CHUNK }), ERASE_CHUNK, 'sender', false),
   };
 
-  return { eraser, purge: loop.purge, stop: loop.stop };
+  return { eraser, stop: loop.stop };
 }

@@ -11,7 +11,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { InboundMessage } from '../../model/message.ts';
 import type { Logger } from '../../observability/log.ts';
 import type { Metrics } from '../../observability/metrics.ts';
-import { StoreUnavailableError, type InsertResult, type MessageSink, type Store, type StoreLifecycle } from '../store.ts';
+import { RETENTION_INTERVAL_MS } from '../retention-loop.ts';
+import { MessageWriteError, StoreUnavailableError, type InsertResult, type MessageSink, type Store, type StoreLifecycle } from '../store.ts';
 import { recordWriteBatches, registerWriteQueueMetrics } from '../store-metrics.ts';
 import { createWriteQueue, type Settled } from '../write-queue.ts';
 import { openSqliteReader } from './sqlite-reader.ts';
@@ -35,7 +36,6 @@ import type { EraseOutcome, EraseRequest } from './writer-messages.ts';
 const MAX_BATCH_SIZE = 256;
 /** Meta retries a delivery for up to 7 days: a day more covers the last retry. */
 export const DEFAULT_TOMBSTONE_DAYS = 8;
-const RETENTION_INTERVAL_MS = 60_000;
 
 export type SqliteStoreOptions = {
   path: string;
@@ -69,17 +69,6 @@ type Writer = {
   isAlive(): boolean;
   close(): Promise<void>;
 };
-
-/** A message the writer could not store while its batch committed (a constraint, a trigger). */
-class MessageWriteError extends Error {
-  readonly code: string;
-
-  constructor(code: string) {
-    super('the message could not be written');
-    this.name = 'MessageWriteError';
-    this.code = code;
-  }
-}
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const { path, queueLimit, readThreads = 1, readCpuShare, log, metrics, now = () => new Date(), onWriterStopped } = options;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger } from '../../../src/observability/log.ts';
 import { createMetrics } from '../../../src/observability/metrics.ts';
-import { MessageWriteError } from '../../../src/store/postgres/batch-writer.ts';
+import { MessageWriteError } from '../../../src/store/store.ts';
 import { lockKeys } from '../../../src/store/postgres/lock-keys.ts';
 import { UnstorableMessageError } from '../../../src/store/postgres/unstorable-message.ts';
 import { connect } from '../../../src/store/postgres/wire/connect.ts';

@@ -93,3 +93,17 @@ test('ids are never given again: after the newest message is erased, the next on
   const ids = Object.fromEntries((db.prepare('SELECT message_id, id FROM messages').all() as { message_id: string; id: number }[]).map((r) => [r.message_id, r.id]));
   assert.deepEqual(ids, { first: 1, next: 3 });
 });
+
+test('an erasure of a sender cut short by close fails instead of answering a partial count as done', async (t) => {
+  const clock = { now: Date.UTC(2026, 0, 1) };
+  const { store } = await openAt(t, clock);
+  for (let n = 0; n < 3_000; n += 100) {
+    await store.sink.insertMany(Array.from({ length: 100 }, (_, k) => ({ ...inbound(`s-${n + k}`), from: '+15550009999' })));
+  }
+  const erasing = store.eraser.eraseSender('+15550009999');
+  // The first chunk is under way; close lets it finish and stops the writer before the rest.
+  const closing = store.lifecycle.close();
+  const outcome = await erasing.then((count) => ({ count }), (error: unknown) => ({ error }));
+  await closing;
+  assert.ok('error' in outcome || outcome.count === 3_000, `a partial count reads as done: ${JSON.stringify(outcome)}`);
+});

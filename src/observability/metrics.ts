@@ -136,14 +136,14 @@ function seriesOf<S>(name: string, labelNames: readonly string[], create: () => 
     get(labels: Labels): S {
       let given = 0;
       for (const label in labels) if (Object.hasOwn(labels, label)) given++;
+      // A label missing or extra: valuesOf throws, naming them.
+      if (given !== labelNames.length) valuesOf(name, labelNames, labels);
       let key = '';
       for (const label of labelNames) {
         const value = labels[label];
-        // A label missing or extra: valuesOf throws, naming them.
-        if (value === undefined || given !== labelNames.length) valuesOf(name, labelNames, labels);
+        if (value === undefined) valuesOf(name, labelNames, labels);
         key += `${String(value).length}:${String(value)}`;
       }
-      if (given !== labelNames.length) valuesOf(name, labelNames, labels);
       let entry = series.get(key);
       if (entry === undefined) {
         entry = [valuesOf(name, labelNames, labels), create()];

@@ -3,7 +3,7 @@
 // given, beside families of its own (sqlite/sqlite-metrics.ts), and takes the help of the families
 // of what it holds from here.
 import type { Counter, Metrics } from '../observability/metrics.ts';
-import type { WriteStats } from './write-queue.ts';
+import { MAX_BATCH_SIZE, type WriteStats } from './write-queue.ts';
 
 /**
  * The help of the families every backend fills from its own figures (sqlite/sqlite-metrics.ts and
@@ -27,8 +27,8 @@ export function registerErasures(metrics: Metrics): (reason: EraseReason, count:
   return (reason, count) => erased.inc({ reason }, count);
 }
 
-/** Upper bounds of the batch-size histogram, in messages; 256 is the most one batch holds. */
-const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+/** Upper bounds of the batch-size histogram, in messages, up to the most one batch holds. */
+const BATCH_SIZE_BUCKETS: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, MAX_BATCH_SIZE];
 
 export function registerWriteQueueMetrics(metrics: Metrics, writeStats: () => WriteStats): void {
   const queueLimit = metrics.gauge({

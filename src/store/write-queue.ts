@@ -8,6 +8,13 @@
 // without bound.
 import { StoreUnavailableError } from './store.ts';
 
+/**
+ * Most messages the stores commit in one transaction. It bounds how long one commit takes, and so
+ * how long the first message of a batch waits behind the others: each message also writes its
+ * index entries and counters. (The batch-size histogram's buckets end here: store-metrics.ts.)
+ */
+export const MAX_BATCH_SIZE = 256;
+
 /** The queue now, for metrics. */
 export type WriteStats = {
   /** Writes waiting to be committed, the batch being committed included. */

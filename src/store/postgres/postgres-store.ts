@@ -18,7 +18,7 @@ import type { Metrics } from '../../observability/metrics.ts';
 import { firstPassAfter, RETENTION_INTERVAL_MS } from '../retention-loop.ts';
 import { StoreUnavailableError, type InsertResult, type MessageReader, type Store, type StoreLifecycle } from '../store.ts';
 import { recordWriteBatches, registerWriteQueueMetrics } from '../store-metrics.ts';
-import { createWriteQueue } from '../write-queue.ts';
+import { createWriteQueue, MAX_BATCH_SIZE } from '../write-queue.ts';
 import { createBatchWriter } from './batch-writer.ts';
 import { errorCode, outcomeUnknown } from './error-codes.ts';
 import { createEraser, type EraserContext } from './eraser.ts';
@@ -34,7 +34,6 @@ import { unstorable } from './unstorable-message.ts';
 import { createPool, isConnectionError, type Pool } from './wire/client.ts';
 
 /** Most messages committed in one transaction, as on SQLite: it bounds how long one commit takes. */
-const MAX_BATCH_SIZE = 256;
 const PING_TIMEOUT_MS = 5_000;
 const SUMMARY_TIMEOUT_MS = 5_000;
 

@@ -14,7 +14,7 @@ import type { Metrics } from '../../observability/metrics.ts';
 import { RETENTION_INTERVAL_MS } from '../retention-loop.ts';
 import { MessageWriteError, StoreUnavailableError, type InsertResult, type MessageSink, type Store, type StoreLifecycle } from '../store.ts';
 import { recordWriteBatches, registerWriteQueueMetrics } from '../store-metrics.ts';
-import { createWriteQueue, type Settled } from '../write-queue.ts';
+import { createWriteQueue, MAX_BATCH_SIZE, type Settled } from '../write-queue.ts';
 import { openSqliteReader } from './sqlite-reader.ts';
 import { openSqliteDatabase } from './open-database.ts';
 import { prepareSearchIndexer, scheduleIndexing } from './search-index.ts';
@@ -28,12 +28,6 @@ import { startSqliteErasure } from './sqlite-eraser.ts';
 import { prepareTombstones } from './tombstones.ts';
 import type { EraseOutcome, EraseRequest } from './writer-messages.ts';
 
-/**
- * Most messages committed in one transaction. It bounds how long one commit takes, and so how long
- * the first message of a batch waits behind the others: each message also writes its index entries
- * and counters.
- */
-const MAX_BATCH_SIZE = 256;
 /** Meta retries a delivery for up to 7 days: a day more covers the last retry. */
 export const DEFAULT_TOMBSTONE_DAYS = 8;
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Container smoke test: builds the image from the Dockerfile, runs docker-compose.yml for real with
 # podman-compose, and checks what a deployment relies on:
-#   healthy within seconds; a signed round trip (200) and a bad signature (401) through the
-#   published port; the process is not root and the root filesystem is read-only; SIGTERM stops it
-#   with exit code 0; after `down` and `up` the message is still stored (the named volume works).
+#   healthy within seconds (the api service's own healthcheck); the process is not root, the root
+#   filesystem is read-only, and the secrets are not in the container's environment (they come as
+#   files); a signed round trip (200) and a bad signature (401) through the published port; SIGTERM
+#   stops it with exit code 0; after `down` and `up` reads need the read token, the message is still
+#   stored (the named volume works) and a second POST of it is a duplicate; the backup command
+#   runs in the image.
 # Always tears down (containers, network, volume). Exits non-zero on the first failed check.
 #
 # Takes no arguments. Needs podman, podman-compose, curl, jq, openssl and node (any version, only to
@@ -55,11 +58,17 @@ trap teardown EXIT
 
 api_container() { podman ps -aq --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.service=api; }
 
-# The healthcheck command exactly as docker-compose.yml declares it (its `test:` is a JSON array).
+# The api service's healthcheck command exactly as docker-compose.yml declares it: in the x-service
+# anchor the service merges in, whose `test:` is a JSON array. Only that block is read, as other
+# services (postgres) declare healthchecks of their own.
 # It is run with `podman exec` because podman-compose 1.0 rewrites CMD healthchecks into `/bin/sh -c`,
 # which an image without a shell cannot run; Docker Compose runs the declared command as is.
-mapfile -t probe < <(sed -n 's/^ *test: *\(\[.*\]\) *$/\1/p' docker-compose.yml | jq -r 'if .[0] == "CMD" then .[1:][] else error("expected a CMD healthcheck") end')
-((${#probe[@]} > 0)) || fail "no healthcheck test found in docker-compose.yml"
+mapfile -t tests < <(sed -n '/^x-service:/,/^[^ #]/ s/^ *test: *\(\[.*\]\) *$/\1/p' docker-compose.yml)
+((${#tests[@]} == 1)) || fail "expected one healthcheck test in docker-compose.yml's x-service block, found ${#tests[@]}"
+sed -n '/^  api:/,/^  [^ #]/p' docker-compose.yml | grep 'healthcheck:' >/dev/null &&
+  fail "the api service declares a healthcheck of its own: the probe reads x-service's"
+mapfile -t probe < <(jq -r 'if .[0] == "CMD" then .[1:][] else error("expected a CMD healthcheck") end' <<<"${tests[0]}")
+((${#probe[@]} > 0)) || fail "the healthcheck test in docker-compose.yml's x-service block is empty"
 
 wait_healthy() {
   local container
